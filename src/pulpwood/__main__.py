@@ -1,0 +1,3 @@
+from pulpwood.cli import main
+
+main()

@@ -1,0 +1,25 @@
+"""Task names of the core, as Pulp names them (clients and tests look for these strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_CORE: dict[str, Callable[..., Any]] = {}
+
+
+def register(name: str):
+    """Decorator: make a coroutine function(ctx, **kwargs) runnable as task `name`."""
+
+    def wrap(function):
+        _CORE[name] = function
+        return function
+
+    return wrap
+
+
+def core_tasks() -> dict[str, Callable[..., Any]]:
+    # Importing the services registers their tasks.
+    import pulpwood.services.tasks  # noqa: F401
+
+    return _CORE

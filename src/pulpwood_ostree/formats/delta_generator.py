@@ -1,0 +1,211 @@
+"""Generate a simple static delta that libostree clients accept.
+
+Every object reachable from the target commit but not from the source commit goes into
+uncompressed parts as one open-splice-close operation each; content objects above a size
+threshold become fallbacks the client fetches as loose objects. The commit itself is not in
+any part: clients write it from the copy embedded in the superblock.
+
+Objects come from a caller-supplied loader, so deltas can be built from any storage:
+``load_object(checksum, objtype)`` returns the raw bytes of metadata objects and
+``(FileHeader, uncompressed content)`` for content objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .deltas import (
+    COMPRESSION_NONE,
+    KEY_ENDIANNESS,
+    OP_OPEN_SPLICE_AND_CLOSE,
+    DeltaFallback,
+    DeltaPart,
+    DeltaPartMeta,
+    Superblock,
+    delta_name,
+    delta_part_path,
+    delta_superblock_path,
+    encode_varint,
+)
+from .errors import FormatError
+from .filez import DEFAULT_COMPRESSION_LEVEL, FileHeader, content_checksum
+from .gvariant import Variant
+from .objects import Commit, ObjectType, Xattrs, metadata_checksum
+from .traverse import iter_commit_objects, reachable_objects
+
+ObjectLoader = Callable[[str, ObjectType], bytes | tuple[FileHeader, bytes]]
+
+FALLBACK_THRESHOLD = 1 << 20
+MAX_PART_SIZE = 32 << 20
+
+
+@dataclass(frozen=True)
+class GeneratedDelta:
+    """A generated delta: the superblock and part files, ready to store."""
+
+    from_checksum: str | None
+    to_checksum: str
+    superblock: bytes
+    parts: tuple[bytes, ...]
+
+    @property
+    def name(self) -> str:
+        """Key for the summary's ``ostree.static-deltas`` and for delta indexes."""
+        return delta_name(self.from_checksum, self.to_checksum)
+
+    @property
+    def superblock_checksum(self) -> str:
+        return hashlib.sha256(self.superblock).hexdigest()
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        """``{repo-relative path: bytes}`` for the superblock and every part."""
+        files = {delta_superblock_path(self.from_checksum, self.to_checksum): self.superblock}
+        for index, part in enumerate(self.parts):
+            files[delta_part_path(self.from_checksum, self.to_checksum, index)] = part
+        return files
+
+
+class _PartBuilder:
+    """Accumulates objects into one part: a data blob plus an opcode per object."""
+
+    def __init__(self) -> None:
+        self.modes: dict[tuple[int, int, int], int] = {}
+        self.xattrs: dict[Xattrs, int] = {}
+        self.blob = bytearray()
+        self.operations = bytearray()
+        self.objects: list[tuple[ObjectType, str]] = []
+
+    def add_metadata(self, objtype: ObjectType, checksum: str, data: bytes) -> None:
+        self._operation(len(data), len(self.blob))
+        self.blob.extend(data)
+        self.objects.append((objtype, checksum))
+
+    def add_content(self, checksum: str, header: FileHeader, content: bytes) -> None:
+        data = header.symlink_target.encode("utf-8") if header.is_symlink else content
+        mode_index = self.modes.setdefault((header.uid, header.gid, header.mode), len(self.modes))
+        xattrs_index = self.xattrs.setdefault(tuple(sorted(header.xattrs)), len(self.xattrs))
+        self._operation(mode_index, xattrs_index, len(data), len(self.blob))
+        self.blob.extend(data)
+        self.objects.append((ObjectType.FILE, checksum))
+
+    def _operation(self, *operands: int) -> None:
+        self.operations.append(OP_OPEN_SPLICE_AND_CLOSE)
+        for operand in operands:
+            self.operations.extend(encode_varint(operand))
+
+    def build(self) -> tuple[bytes, DeltaPartMeta]:
+        part = DeltaPart(
+            modes=tuple(self.modes),
+            xattrs=tuple(self.xattrs),
+            payload=bytes(self.blob),
+            operations=bytes(self.operations),
+        ).to_bytes(COMPRESSION_NONE)
+        meta = DeltaPartMeta(
+            checksum=hashlib.sha256(part).hexdigest(),
+            compressed_size=len(part),
+            # libostree records the size of the data blob here, not of the payload variant.
+            uncompressed_size=len(self.blob),
+            objects=tuple(self.objects),
+        )
+        return part, meta
+
+
+def generate_delta(
+    from_checksum: str | None,
+    to_checksum: str,
+    load_object: ObjectLoader,
+    *,
+    fallback_threshold: int = FALLBACK_THRESHOLD,
+    max_part_size: int = MAX_PART_SIZE,
+    timestamp: int | None = None,
+) -> GeneratedDelta:
+    """Build the delta ``from_checksum`` -> ``to_checksum`` (``None`` = from scratch).
+
+    Content objects larger than ``fallback_threshold`` bytes become fallbacks; a new part is
+    started once a part's data reaches ``max_part_size``. ``timestamp`` (seconds) defaults to
+    the target commit's timestamp so that regenerating gives identical bytes.
+    """
+    cache: dict[tuple[str, ObjectType], bytes] = {}
+
+    def load_metadata(checksum: str, objtype: ObjectType) -> bytes:
+        key = (checksum, objtype)
+        if key not in cache:
+            data = load_object(checksum, objtype)
+            if not isinstance(data, bytes) or metadata_checksum(data) != checksum:
+                raise FormatError(f"{objtype.type_name} {checksum} failed verification")
+            cache[key] = data
+        return cache[key]
+
+    commit_bytes = load_metadata(to_checksum, ObjectType.COMMIT)
+    commit = Commit.from_bytes(commit_bytes)
+    if commit.to_bytes() != commit_bytes:
+        raise FormatError(f"commit {to_checksum} is not in GVariant normal form")
+    old = reachable_objects(from_checksum, load_metadata) if from_checksum else set()
+
+    parts: list[bytes] = []
+    part_metas: list[DeltaPartMeta] = []
+    fallbacks: list[DeltaFallback] = []
+    builder = _PartBuilder()
+    for checksum, objtype in iter_commit_objects(to_checksum, load_metadata):
+        if objtype is ObjectType.COMMIT or (checksum, objtype) in old:
+            continue
+        if objtype.is_metadata:
+            builder.add_metadata(objtype, checksum, load_metadata(checksum, objtype))
+        else:
+            header, content = _load_content(load_object, checksum)
+            if len(content) > fallback_threshold:
+                fallbacks.append(_fallback(checksum, header, content))
+            else:
+                builder.add_content(checksum, header, content)
+        if len(builder.blob) >= max_part_size:
+            _flush(builder, parts, part_metas)
+            builder = _PartBuilder()
+    if builder.objects:
+        _flush(builder, parts, part_metas)
+
+    superblock = Superblock(
+        to_checksum=to_checksum,
+        commit=commit,
+        from_checksum=from_checksum,
+        timestamp=commit.timestamp if timestamp is None else timestamp,
+        parts=tuple(part_metas),
+        fallbacks=tuple(fallbacks),
+        metadata={KEY_ENDIANNESS: Variant("y", ord("l"))},
+    )
+    return GeneratedDelta(from_checksum, to_checksum, superblock.to_bytes(), tuple(parts))
+
+
+def _flush(builder: _PartBuilder, parts: list[bytes], metas: list[DeltaPartMeta]) -> None:
+    part, meta = builder.build()
+    parts.append(part)
+    metas.append(meta)
+
+
+def _load_content(load_object: ObjectLoader, checksum: str) -> tuple[FileHeader, bytes]:
+    loaded = load_object(checksum, ObjectType.FILE)
+    if not isinstance(loaded, tuple) or len(loaded) != 2:
+        raise FormatError(f"loader must return (FileHeader, bytes) for file {checksum}")
+    header, content = loaded
+    # A wrong object would only fail on the client, after the delta was advertised.
+    if content_checksum(header, content) != checksum:
+        raise FormatError(f"file object {checksum} failed verification")
+    return header, content
+
+
+def _fallback(checksum: str, header: FileHeader, content: bytes) -> DeltaFallback:
+    # Clients only use these sizes for progress and space estimates; report what our own
+    # .filez encoding of the object would weigh.
+    deflater = zlib.compressobj(DEFAULT_COMPRESSION_LEVEL, zlib.DEFLATED, -15)
+    compressed = sum(
+        len(piece)
+        for piece in (
+            deflater.compress(content[pos : pos + (1 << 20)])
+            for pos in range(0, len(content), 1 << 20)
+        )
+    ) + len(deflater.flush())
+    header_size = len(header.archive_header(len(content)))
+    return DeltaFallback(ObjectType.FILE, checksum, header_size + compressed, len(content))
