@@ -30,14 +30,15 @@ async def _watch(ctx: TaskContext, work: asyncio.Task) -> None:
     runtime = ctx.runtime
     while not work.done():
         await asyncio.sleep(WATCH_INTERVAL)
-        async with runtime.write_session() as session:
-            async with session.begin():
-                state = await session.scalar(select(Task.state).where(Task.pulp_id == ctx.task_id))
-                reports = ctx.progress_book.changed()
-                if reports is not None:
+        reports = ctx.progress_book.changed()
+        if reports is not None:
+            async with runtime.write_session() as session:
+                async with session.begin():
                     await session.execute(
                         update(Task).where(Task.pulp_id == ctx.task_id).values(progress_reports=reports)
                     )
+        async with runtime.read_session() as session:
+            state = await session.scalar(select(Task.state).where(Task.pulp_id == ctx.task_id))
         if state == CANCELING:
             work.cancel()
             return

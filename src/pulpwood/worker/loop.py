@@ -6,6 +6,10 @@ import asyncio
 import logging
 import signal
 
+from sqlalchemy import select
+
+from pulpwood.models import Task
+from pulpwood.models.task import WAITING
 from pulpwood.models.worker import WORKER
 from pulpwood.runtime import Runtime, build_runtime
 from pulpwood.settings import Settings
@@ -18,6 +22,11 @@ IDLE_SLEEP = 0.2
 
 
 async def _claim(runtime: Runtime):
+    # Look before taking the write lock: idle workers must not serialize everyone on SQLite.
+    async with runtime.read_session() as session:
+        waiting = await session.scalar(select(Task.pulp_id).where(Task.state == WAITING).limit(1))
+    if waiting is None:
+        return None
     async with runtime.write_session() as session:
         async with session.begin():
             task = await claim(session, runtime.app_status_id)
