@@ -27,21 +27,29 @@ WATCH_INTERVAL = 0.5
 
 
 async def _watch(ctx: TaskContext, work: asyncio.Task) -> None:
-    runtime = ctx.runtime
     while not work.done():
         await asyncio.sleep(WATCH_INTERVAL)
-        reports = ctx.progress_book.changed()
-        if reports is not None:
-            async with runtime.write_session() as session:
-                async with session.begin():
-                    await session.execute(
-                        update(Task).where(Task.pulp_id == ctx.task_id).values(progress_reports=reports)
-                    )
-        async with runtime.read_session() as session:
-            state = await session.scalar(select(Task.state).where(Task.pulp_id == ctx.task_id))
+        try:
+            state = await _flush_and_poll(ctx)
+        except Exception:  # noqa: BLE001 - a busy database only delays the next look
+            log.warning("could not flush progress of task %s", ctx.task_id, exc_info=True)
+            continue
         if state == CANCELING:
             work.cancel()
             return
+
+
+async def _flush_and_poll(ctx: TaskContext) -> str | None:
+    runtime = ctx.runtime
+    reports = ctx.progress_book.changed()
+    if reports is not None:
+        async with runtime.write_session() as session:
+            async with session.begin():
+                await session.execute(
+                    update(Task).where(Task.pulp_id == ctx.task_id).values(progress_reports=reports)
+                )
+    async with runtime.read_session() as session:
+        return await session.scalar(select(Task.state).where(Task.pulp_id == ctx.task_id))
 
 
 def _describe(exc: BaseException) -> dict:
