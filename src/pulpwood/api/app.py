@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 
 from fastapi import APIRouter, FastAPI, Request
 
@@ -23,8 +24,14 @@ def core_v3_routers() -> list[APIRouter]:
     from pulpwood.api.v3 import (artifacts, content, distributions, orphans, publications, remotes,
                                  repositories, tasks, uploads)
 
-    return [tasks.router, repositories.router, remotes.router, distributions.router, publications.router,
-            content.router, artifacts.router, uploads.router, orphans.router]
+    routers = [tasks.router, repositories.router, remotes.router, distributions.router, publications.router,
+               content.router, artifacts.router, uploads.router, orphans.router]
+    if os.environ.get("PULPWOOD_TEST_TASKS") == "1":
+        # Test-only task dispatch; absent from every production server.
+        from pulpwood.api.v3 import testing
+
+        routers.append(testing.router)
+    return routers
 
 
 async def _heartbeats(runtime: Runtime, app_ids: list) -> None:

@@ -119,3 +119,17 @@ async def purge(ctx, finished_before: str, states: list[str]) -> None:
         result = await session.execute(
             delete(Task).where(Task.finished_at < cutoff, Task.state.in_(states), Task.pulp_id != ctx.task_id))
         ctx.result = {"Task": result.rowcount}
+
+
+def _register_more() -> None:
+    """Import the modules whose tasks register themselves by name."""
+    import os
+
+    from pulpwood.services import orphans, repair, uploads  # noqa: F401
+
+    # Test-only tasks (a long sleep) exist only where a test asks for them.
+    if os.environ.get("PULPWOOD_TEST_TASKS") == "1":
+        from pulpwood.services import testing_tasks  # noqa: F401
+
+
+_register_more()

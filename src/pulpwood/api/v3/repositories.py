@@ -246,10 +246,20 @@ def versions_router(repository_model) -> APIRouter:
             repository, version = await _version(session, pk, number)
         return await dispatch_from_request(
             request, REPAIR_VERSION,
-            kwargs={"pk": str(version.pulp_id), "verify_checksums": bool(body.get("verify_checksums", True))},
+            kwargs={"pk": str(version.pulp_id), "verify_checksums": _verify_flag(body)},
             shared=[hrefs.href(repository)])
 
     return vrouter
+
+
+def _verify_flag(body: dict) -> bool:
+    from pulpwood.api.body import decode_form_value
+    from pulpwood.errors import ValidationError
+
+    value = decode_form_value(body.get("verify_checksums", True), "bool")
+    if not isinstance(value, bool):
+        raise ValidationError({"verify_checksums": ["Must be a valid boolean."]})
+    return value
 
 
 @router.get("/repository_versions/")
