@@ -11,10 +11,10 @@ from pulpwood.api.responses import JSONResponse, iso, task_accepted
 from pulpwood.api.v3.common import base_fields, check_labels, get_object, resolve_field, resolve_version
 from pulpwood.api.v3.content import content_serializer, version_filters
 from pulpwood.api.v3.distributions import (
-    DistributionBody, check_base_path, distribution_columns, distribution_serializer,
+    DISTRIBUTION_FILTERS, DistributionBody, check_base_path, distribution_columns, distribution_serializer,
 )
-from pulpwood.api.v3.publications import publication_serializer
-from pulpwood.api.v3.remotes import RemoteBody, remote_columns, remote_serializer
+from pulpwood.api.v3.publications import PUBLICATION_FILTERS, publication_serializer
+from pulpwood.api.v3.remotes import REMOTE_FILTERS, RemoteBody, remote_columns, remote_serializer
 from pulpwood.api.v3.repositories import (
     REPOSITORY_FILTERS, RepositoryBody, after_create, repository_columns, repository_serializer,
     versions_router,
@@ -23,20 +23,33 @@ from pulpwood.api.v3.typed import TypedResource, typed_router
 from pulpwood.api.validation import Body, validate
 from pulpwood.api import listing
 from pulpwood.db.base import Base, utcnow
+from pulpwood.download.config import DownloadConfig
+from pulpwood.download.http import Downloader, DownloadError
 from pulpwood.errors import DigestMismatch, NotFound, TaskError, ValidationError
 from pulpwood.hrefs import collection_href, href, href_for, prn, resolve, version_href
 from pulpwood.ids import uuid7
 from pulpwood.models import (
     Artifact, Content, ContentArtifact, Distribution, Publication, PublishedArtifact, Remote,
-    RemoteArtifact, Repository, RepositoryContent, RepositoryVersion,
+    RemoteArtifact, Repository, RepositoryContent, RepositoryVersion, Upload, UploadChunk,
 )
 from pulpwood.queries.versions import content_ids_in, get_version, latest_version
 from pulpwood.registry import PluginSpec
+from pulpwood.settings import load_settings
 from pulpwood.services.versions import chunks, commit_version, version_content_ids
+from pulpwood.storage.filesystem import StoredFile
+from pulpwood.sync import (
+    ADD_AND_REMOVE, ArtifactSpec, Unit, add_and_remove, after_new_version, duplicates_validator,
+    lookup_artifacts, lookup_units, new_version, replaced_by, save_artifacts, save_units,
+)
 from pulpwood.tasking.context import TaskContext
 from pulpwood.tasking.progress import ProgressReport
 
 __all__ = sorted([
+    "ADD_AND_REMOVE", "add_and_remove", "after_new_version", "new_version", "load_settings",
+    "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS",
+    "ArtifactSpec", "DownloadConfig", "DownloadError", "Downloader", "StoredFile", "Unit", "Upload",
+    "UploadChunk", "duplicates_validator", "lookup_artifacts", "lookup_units", "replaced_by",
+    "save_artifacts", "save_units",
     "Artifact", "Base", "Body", "Content", "ContentArtifact", "DigestMismatch", "Distribution",
     "DistributionBody", "FilterSet", "JSONResponse", "NotFound", "PluginSpec", "ProgressReport",
     "Publication", "PublishedArtifact", "REPOSITORY_FILTERS", "Remote", "RemoteArtifact", "RemoteBody",
