@@ -1,0 +1,1 @@
+"""OSTree sync: fetch an upstream archive repository concurrently, verify, store, version."""
