@@ -34,7 +34,11 @@ class ContentArtifact(Base):
     """Which artifact holds a content unit's file at `relative_path` (null until downloaded)."""
 
     __tablename__ = "core_contentartifact"
-    __table_args__ = (UniqueConstraint("content_id", "relative_path"),)
+    __table_args__ = (
+        UniqueConstraint("content_id", "relative_path"),
+        # The content app looks every request up by relative path.
+        Index("ix_core_contentartifact_relative_path", "relative_path"),
+    )
 
     pulp_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_content.pulp_id", ondelete="CASCADE"))

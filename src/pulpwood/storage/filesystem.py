@@ -45,6 +45,10 @@ class DigestingWriter:
             hasher.update(data)
         self.size += len(data)
 
+    def flush(self) -> None:
+        """Make what was written readable through `path` (before commit or discard)."""
+        self._file.flush()
+
     def digests(self) -> dict[str, str]:
         return {name: hasher.hexdigest() for name, hasher in self._hashers.items()}
 

@@ -1,0 +1,158 @@
+"""Queries that turn (serve target, relative path) into a file, a remote source or a listing.
+
+Every query here is driven by an index: PublishedArtifact (publication_id, relative_path),
+ContentArtifact (relative_path), RepositoryContent (content_id) and RepositoryVersion
+(repository_id, number). A file request costs one of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pulpwood.content.targets import ServeTarget
+from pulpwood.models import (
+    Artifact, ContentArtifact, Publication, PublishedArtifact, Remote, RemoteArtifact, RepositoryContent,
+    RepositoryVersion,
+)
+from pulpwood.queries.versions import present_in
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A file of a serve target; `artifact_file` is None while its bytes are only remote."""
+
+    relative_path: str
+    content_artifact_id: uuid.UUID | None
+    artifact_file: str | None
+    size: int | None
+    sha256: str | None
+    last_modified: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    name: str  # ends with "/" for directories
+    size: int | None
+    date: dt.datetime | None
+
+
+def _under(column, directory: str):
+    """`column` names something below `directory` ('' = everything). The range lets the index
+    work on binary/C collations (SQLite, C.UTF-8); LIKE keeps the answer exact elsewhere."""
+    if not directory:
+        return True
+    prefix = directory + "/"
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    upper = directory + chr(ord("/") + 1)
+    return and_(column >= prefix, column < upper, column.like(escaped + "%", escape="\\"))
+
+
+def _added_version():
+    """RepositoryVersion row in which a membership row's content was added (its date)."""
+    rc, rv = RepositoryContent, RepositoryVersion
+    return and_(rv.repository_id == rc.repository_id, rv.number == rc.version_added)
+
+
+async def find_file(session: AsyncSession, target: ServeTarget, path: str) -> FileEntry | None:
+    if target.publication_id is not None:
+        pa, ca = PublishedArtifact, ContentArtifact
+        stmt = (
+            select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created)
+            .select_from(pa)
+            .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
+            .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
+            .where(pa.publication_id == target.publication_id, pa.relative_path == path)
+            .limit(1)
+        )
+    else:
+        ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
+        stmt = (
+            select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
+            .select_from(ca)
+            .join(rc, and_(rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
+            .join(rv, _added_version())
+            .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
+            .where(ca.relative_path == path)
+            .limit(1)
+        )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return FileEntry(path, row[0], row[1], row[2], row[3], row[4])
+
+
+async def remote_sources(session: AsyncSession, content_artifact_id: uuid.UUID) -> list:
+    """RemoteArtifact rows (url, size, sha256) with their Remote's columns, oldest first."""
+    remote = Remote.__table__
+    stmt = (
+        select(RemoteArtifact.url.label("artifact_url"), RemoteArtifact.size.label("artifact_size"),
+               RemoteArtifact.sha256.label("artifact_sha256"), *remote.columns)
+        .join(remote, remote.c.pulp_id == RemoteArtifact.remote_id)
+        .where(RemoteArtifact.content_artifact_id == content_artifact_id)
+        .order_by(RemoteArtifact.pulp_id)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+async def _paths_under(session: AsyncSession, target: ServeTarget, directory: str, limit: int | None):
+    if target.publication_id is not None:
+        pa, ca, rc, rv = PublishedArtifact, ContentArtifact, RepositoryContent, RepositoryVersion
+        version = (await session.execute(
+            select(RepositoryVersion.repository_id, RepositoryVersion.number)
+            .join(Publication, Publication.repository_version_id == RepositoryVersion.pulp_id)
+            .where(Publication.pulp_id == target.publication_id)
+        )).first()
+        # Dates are membership dates of the publication's version (artifact dates as fallback).
+        date = func.coalesce(rv.pulp_created, Artifact.pulp_created) if version else Artifact.pulp_created
+        stmt = (
+            select(pa.relative_path, Artifact.size, date)
+            .select_from(pa)
+            .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
+            .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
+            .where(pa.publication_id == target.publication_id, _under(pa.relative_path, directory))
+        )
+        if version is not None:
+            stmt = (stmt.outerjoin(rc, and_(rc.content_id == ca.content_id, present_in(*version)))
+                    .outerjoin(rv, _added_version()))
+    else:
+        ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
+        stmt = (
+            select(ca.relative_path, Artifact.size, rv.pulp_created)
+            .select_from(ca)
+            .join(rc, and_(rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
+            .join(rv, _added_version())
+            .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
+            .where(_under(ca.relative_path, directory))
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return (await session.execute(stmt)).all()
+
+
+async def is_directory(session: AsyncSession, target: ServeTarget, directory: str) -> bool:
+    return bool(await _paths_under(session, target, directory, limit=1))
+
+
+async def list_directory(session: AsyncSession, target: ServeTarget, directory: str) -> list[ListingEntry]:
+    """Entries directly inside `directory`, sorted by name; subdirectories end with '/'."""
+    skip = len(directory) + 1 if directory else 0
+    files: dict[str, ListingEntry] = {}
+    dirs: dict[str, dt.datetime | None] = {}
+    for relative_path, size, date in await _paths_under(session, target, directory, limit=None):
+        rest = relative_path[skip:]
+        name, slash, _ = rest.partition("/")
+        if slash:
+            known = dirs.get(name)
+            if date is not None and (known is None or date > known):
+                dirs[name] = date
+            else:
+                dirs.setdefault(name, known)
+        else:
+            files[name] = ListingEntry(name, size, date)
+    entries = list(files.values()) + [ListingEntry(name + "/", None, date) for name, date in dirs.items()]
+    return sorted(entries, key=lambda entry: entry.name)
