@@ -35,6 +35,8 @@ from pulpwood.models import (
 from pulpwood.queries.versions import content_ids_in, get_version, latest_version
 from pulpwood.registry import PluginSpec
 from pulpwood.settings import load_settings
+from pulpwood.services.artifacts import save_artifact
+from pulpwood.services.uploads import upload_to_artifact
 from pulpwood.services.versions import chunks, commit_version, version_content_ids
 from pulpwood.storage.filesystem import StoredFile
 from pulpwood.sync import (
@@ -59,7 +61,7 @@ __all__ = sorted([
     "dispatch_from_request", "distribution_columns", "distribution_serializer", "get_object", "get_version",
     "href", "href_for", "iso", "latest_version", "listing", "paginate", "prn", "publication_serializer",
     "read_body", "reading", "remote_columns", "remote_serializer", "repository_columns",
-    "repository_serializer", "require_user", "resolve", "resolve_field", "resolve_version", "runtime_of",
-    "task_accepted", "typed_router", "user_id", "uuid7", "utcnow", "validate", "version_content_ids",
+    "repository_serializer", "require_user", "resolve", "resolve_field", "resolve_version", "runtime_of", "save_artifact",
+    "task_accepted", "typed_router", "upload_to_artifact", "user_id", "uuid7", "utcnow", "validate", "version_content_ids",
     "version_filters", "versions_router", "writing",
 ])
