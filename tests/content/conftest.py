@@ -116,6 +116,7 @@ class RemoteFile:
     url: str
     data: bytes  # what the recorded digest describes
     size: int | None = None
+    record_size: bool = True  # False: the RemoteArtifact has no size (only the digest)
 
 
 class Seeder:
@@ -167,6 +168,7 @@ class Seeder:
                         await session.flush()
                         if isinstance(item, RemoteFile):
                             size = item.size if item.size is not None else len(item.data)
+                            size = size if item.record_size else None
                             session.add(RemoteArtifact(pulp_id=uuid.uuid4(), content_artifact_id=ca.pulp_id,
                                                        remote_id=remote.pulp_id, url=item.url, size=size,
                                                        sha256=sha))
