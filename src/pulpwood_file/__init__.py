@@ -1,6 +1,6 @@
 """The `file` content type: plain files described by a PULP_MANIFEST."""
 
-from pulpwood.plugin import ADD_AND_REMOVE, PluginSpec, add_and_remove
+from pulpwood.plugin import ADD_AND_REMOVE, PluginSpec, add_and_remove, serve_publications
 
 
 def _router():
@@ -22,4 +22,6 @@ def _tasks() -> dict:
 from pulpwood_file import models  # noqa: E402,F401
 
 plugin_spec = PluginSpec(label="file", version="3.123.1", package="pulpcore", module="pulp_file.app",
-                         tasks=_tasks(), v3_routers=(_router,))
+                         tasks=_tasks(), v3_routers=(_router,),
+                         # File distributions serve publications only (Pulp's rule).
+                         content_resolvers={"file.file": serve_publications})

@@ -22,6 +22,7 @@ from pulpwood.api.v3.repositories import (
 from pulpwood.api.v3.typed import TypedResource, typed_router
 from pulpwood.api.validation import Body, validate
 from pulpwood.api import listing
+from pulpwood.content.targets import serve_publications
 from pulpwood.db.base import Base, utcnow
 from pulpwood.download.config import DownloadConfig
 from pulpwood.download.http import Downloader, DownloadError
@@ -48,7 +49,7 @@ from pulpwood.tasking.progress import ProgressReport
 
 __all__ = sorted([
     "ADD_AND_REMOVE", "add_and_remove", "after_new_version", "new_version", "load_settings",
-    "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS",
+    "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS", "serve_publications",
     "ArtifactSpec", "DownloadConfig", "DownloadError", "Downloader", "StoredFile", "Unit", "Upload",
     "UploadChunk", "duplicates_validator", "lookup_artifacts", "lookup_units", "replaced_by",
     "save_artifacts", "save_units",
