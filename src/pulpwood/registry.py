@@ -29,11 +29,13 @@ class PluginSpec:
     tasks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     # Callables returning FastAPI routers for /pulp/api/v3/.
     v3_routers: tuple[Callable[[], Any], ...] = ()
-    # Distribution pulp_type -> async resolver(session, distribution, path) used by the content app.
+    # Distribution pulp_type -> async resolver(session, DistributionInfo, path) -> ServeTarget | None
+    # (pulpwood.content.targets; default serve_versions, publication types use serve_publications).
     content_resolvers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     # Pulp 2 importer/distributor type definitions (see pulpwood.api.v2).
     v2_types: tuple[Any, ...] = ()
-    # Extra top-level ASGI mounts (path prefix -> app factory(settings)), e.g. Pulp 2 web paths.
+    # Extra top-level ASGI mounts (path prefix -> factory(runtime) returning an ASGI app), e.g. Pulp 2
+    # web paths; pulpwood.plugin.ContentApp serves versions/publications under such a prefix.
     content_mounts: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 

@@ -23,6 +23,10 @@ from pulpwood.api.v3.typed import TypedResource, typed_router
 from pulpwood.api.validation import Body, validate
 from pulpwood.api import listing
 from pulpwood.content.targets import serve_publications
+from pulpwood.content.app import ContentApp, mount_prefix, serve_target
+from pulpwood.content.targets import (
+    DistributionInfo, ServeTarget, newest_publication, serve_publications, serve_versions,
+)
 from pulpwood.db.base import Base, utcnow
 from pulpwood.download.config import DownloadConfig
 from pulpwood.download.http import Downloader, DownloadError
@@ -48,6 +52,8 @@ from pulpwood.tasking.context import TaskContext
 from pulpwood.tasking.progress import ProgressReport
 
 __all__ = sorted([
+    "ContentApp", "DistributionInfo", "ServeTarget", "mount_prefix", "newest_publication",
+    "serve_publications", "serve_target", "serve_versions",
     "ADD_AND_REMOVE", "add_and_remove", "after_new_version", "new_version", "load_settings",
     "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS", "serve_publications",
     "ArtifactSpec", "DownloadConfig", "DownloadError", "Downloader", "StoredFile", "Unit", "Upload",
