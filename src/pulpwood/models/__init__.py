@@ -10,6 +10,7 @@ from pulpwood.models.task import Task, TaskGroup
 from pulpwood.models.upload import Upload, UploadChunk
 from pulpwood.models.user import User
 from pulpwood.models.worker import AppStatus
+from pulpwood.models import pulp2  # noqa: F401,E402  (maps the Pulp 2 API tables)
 
 __all__ = [
     "AppStatus",

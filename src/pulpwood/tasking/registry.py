@@ -21,5 +21,9 @@ def register(name: str):
 def core_tasks() -> dict[str, Callable[..., Any]]:
     # Importing the services registers their tasks.
     import pulpwood.services.tasks  # noqa: F401
+    try:
+        import pulpwood.api.v2.tasks  # noqa: F401  (the Pulp 2 API's task functions)
+    except ImportError:  # the v2 layer is optional; v3 tasks must run without it
+        pass
 
     return _CORE

@@ -1,0 +1,527 @@
+"""The v2 layer's task functions, run by the core workers like any other task.
+
+sync / publish wrap the plugins' own sync and publish work (or the harness fakes), then do
+what v2 adds: history entries, last_sync / last_publish, unit timestamps and auto-publish
+(spawned tasks). A task's v2 result is stored as `{"v2": ...}` in the core task result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback as tb
+import uuid
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from pulpwood import hrefs
+from pulpwood.api.v2 import core
+from pulpwood.api.v2.dispatching import dispatch_v2, repo_resources
+from pulpwood.api.v2.types import DISTRIBUTORS, IMPORTERS, as_bool, merged
+from pulpwood.api.v2.units import repo_units, select_units, unit_key
+from pulpwood.db.base import utcnow
+from pulpwood.errors import TaskError
+from pulpwood.ids import uuid7
+from pulpwood.models import Artifact, ContentArtifact, Distribution, Remote, Repository, Task
+from pulpwood.models.artifact import ALL_DIGEST_FIELDS
+from pulpwood.models.pulp2 import V2Distributor, V2History, V2Importer, V2Repository, V2TaskRecord
+from pulpwood.queries.versions import latest_version
+from pulpwood.services.versions import commit_version
+from pulpwood.tasking.registry import register
+
+SYNC = "pulp.server.managers.repo.sync.sync"
+PUBLISH = "pulp.server.managers.repo.publish.publish"
+DELETE_REPO = "pulp.server.tasks.repository.delete"
+UPDATE_IMPORTER = "pulp.server.managers.repo.importer.update_importer_config"
+REMOVE_IMPORTER = "pulp.server.managers.repo.importer.remove_importer"
+UPDATE_DISTRIBUTOR = "pulp.server.tasks.repository.distributor_update"
+REMOVE_DISTRIBUTOR = "pulp.server.tasks.repository.distributor_delete"
+ASSOCIATE = "pulp.server.managers.repo.unit_association.associate_from_repo"
+UNASSOCIATE = "pulp.server.managers.repo.unit_association.unassociate_by_criteria"
+DELETE_ORPHANS = "pulp.server.managers.content.orphan.delete_all_orphans"
+
+OSTREE_SYNC = "pulp_ostree.app.tasks.synchronizing.synchronize"
+FILE_SYNC = "pulp_file.app.tasks.synchronizing.synchronize"
+FILE_PUBLISH = "pulp_file.app.tasks.publishing.publish"
+
+
+def _plugin_task(name: str):
+    from pulpwood.registry import task_function
+
+    try:
+        return task_function(name)
+    except LookupError:
+        if name == FILE_SYNC:
+            from pulpwood_file.synchronizing import synchronize
+            return synchronize
+        if name == FILE_PUBLISH:
+            from pulpwood_file.publishing import publish
+            return publish
+        raise TaskError(f"The content plugin for {name} is not installed.") from None
+
+
+async def _load(session, repo_id: str) -> V2Repository:
+    repo = await session.scalar(select(V2Repository).where(V2Repository.repo_id == repo_id))
+    if repo is None:
+        raise TaskError(f"Missing resource(s): repository={repo_id}")
+    return repo
+
+
+def _v2_result(ctx, value) -> None:
+    ctx.result = {"v2": value}
+
+
+async def _history(session, **fields) -> V2History:
+    entry = V2History(**fields)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def _store_file(session, storage, data: bytes) -> Artifact:
+    stored = storage.store_bytes(data)
+    existing = await session.scalar(select(Artifact).where(Artifact.sha256 == stored.digests["sha256"]))
+    if existing is not None:
+        return existing
+    artifact = Artifact(file=stored.file, size=stored.size,
+                        **{k: v for k, v in stored.digests.items() if k in ALL_DIGEST_FIELDS})
+    session.add(artifact)
+    await session.flush()
+    return artifact
+
+
+async def _harness_sync(ctx, repo: V2Repository, config: dict) -> None:
+    """Make `num_units` synthetic units (small files); surplus units from earlier syncs go."""
+    from pulpwood_file.models import FileContent
+
+    delay = int(config.get("sync_delay_in_seconds") or 0)
+    if delay:
+        await asyncio.sleep(delay)
+    count = int(config["num_units"])
+    progress = ctx.progress("Generating harness units", "import_add_unit", total=count)
+    async with ctx.transaction() as session:
+        ids = set()
+        for index in range(count):
+            path = f"chunk_{index % 5}/harness_unit_{index}.unit"
+            data = f"harness_unit_{index}\nsearch_1=value_{index}\nsearch_2=value_{index % 5}\n".encode()
+            artifact = await _store_file(session, ctx.storage, data)
+            unit = await session.scalar(select(FileContent).where(FileContent.relative_path == path,
+                                                                  FileContent.digest == artifact.sha256))
+            if unit is None:
+                unit = FileContent(relative_path=path, digest=artifact.sha256)
+                session.add(unit)
+                await session.flush()
+                session.add(ContentArtifact(pulp_id=uuid7(), content_id=unit.pulp_id, artifact_id=artifact.pulp_id,
+                                            relative_path=path))
+            ids.add(unit.pulp_id)
+            progress.increment()
+        await commit_version(session, repo.repository_id, add=ids, remove_all=True)
+    progress.state = "completed"
+
+
+async def _network_sync(ctx, repo: V2Repository, importer: V2Importer, itype, config: dict,
+                        override: dict) -> None:
+    remote_id = importer.remote_id
+    temporary = None
+    if override or remote_id is None:
+        # A throwaway remote for this run: the stored one must not change under other tasks.
+        async with ctx.transaction() as session:
+            model = core.remote_model(itype.kind)
+            temporary = model(name=f"pulp2-{repo.repo_id}-sync-{ctx.task_id}",
+                              **core.remote_values(itype.id, config))
+            session.add(temporary)
+            await session.flush()
+            remote_id = temporary.pulp_id
+    if not config.get("feed"):
+        code = "OST0004" if itype.kind == "ostree" else "PLP0000"
+        raise TaskError(f"{code}: Feed URL not specified")
+    try:
+        if itype.kind == "ostree":
+            await _plugin_task(OSTREE_SYNC)(ctx, remote_pk=str(remote_id), repository_pk=str(repo.repository_id),
+                                            mirror=False)
+        else:
+            await _plugin_task(FILE_SYNC)(ctx, remote_pk=str(remote_id), repository_pk=str(repo.repository_id),
+                                          mirror=as_bool(config.get("remove_missing")))
+    finally:
+        if temporary is not None:
+            async with ctx.transaction() as session:
+                await session.execute(delete(Remote).where(Remote.pulp_id == temporary.pulp_id))
+
+
+def _counted(repo: V2Repository, counts: dict, kind: str) -> int:
+    section = (counts or {}).get(kind, {})
+    return section.get("ostree.refs" if repo.unit_type == "ostree" else "file.file", 0)
+
+
+@register(SYNC)
+async def sync(ctx, repo_id: str, override_config: dict | None = None) -> None:
+    started = utcnow()
+    override = override_config or {}
+    async with ctx.reading() as session:
+        repo = await _load(session, repo_id)
+        importer = await core.get_importer(session, repo)
+        if importer is None:
+            raise TaskError(f"Missing resource(s): repository={repo_id}, importer=None")
+        itype = IMPORTERS[importer.importer_type_id]
+        before = await latest_version(session, repo.repository_id) if repo.repository_id else None
+    config = merged(importer.config or {}, override)
+    result, error, trace = "success", None, None
+    try:
+        if repo.repository_id is None:
+            raise TaskError("The repository has no content store for this importer.")
+        if itype.id == "harness_importer":
+            await _harness_sync(ctx, repo, config)
+        else:
+            await _network_sync(ctx, repo, importer, itype, config, override)
+    except asyncio.CancelledError:
+        result = "canceled"
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded in the history, then re-raised for the task
+        result, error, trace = "error", exc, tb.format_exc()
+    finally:
+        if result == "canceled":
+            await asyncio.shield(_record_sync(ctx, repo_id, itype, started, before, "canceled", None, None))
+    entry = await _record_sync(ctx, repo_id, itype, started, before, result, error, trace)
+    if error is not None:
+        raise error
+    _v2_result(ctx, entry)
+
+
+async def _record_sync(ctx, repo_id, itype, started, before, result, error, trace) -> dict:
+    from pulpwood.api.v2 import render
+
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        importer = await core.get_importer(session, repo)
+        now = utcnow()
+        added = removed = 0
+        if repo.repository_id is not None:
+            after = await latest_version(session, repo.repository_id)
+            if after is not None and (before is None or after.number != before.number):
+                added = _counted(repo, after.content_counts, "added")
+                removed = _counted(repo, after.content_counts, "removed")
+                if added:
+                    repo.last_unit_added = now
+                if removed:
+                    repo.last_unit_removed = now
+        if importer is not None:
+            importer.last_sync = now
+        entry = await _history(
+            session, kind="sync", repo_id=repo_id, owner_id=itype.id, owner_type_id=itype.id, started=started,
+            completed=now, result=result, added_count=added if result == "success" else -1,
+            updated_count=0 if result == "success" else -1, removed_count=removed if result == "success" else -1,
+            summary={"added": added, "removed": removed}, details={},
+            error_message=str(error) if error else None, exception=repr(error) if error else None,
+            traceback=trace)
+        if result == "success":
+            spawned = []
+            for dist in await core.get_distributors(session, repo):
+                if dist.auto_publish:
+                    task = await dispatch_v2(
+                        session, PUBLISH, kwargs={"repo_id": repo_id, "distributor_id": dist.distributor_id},
+                        tags=[f"pulp:repository:{repo_id}", "pulp:action:publish",
+                              f"pulp:v2_owner:{dist.distributor_id}"],
+                        task_type=PUBLISH, exclusive=await repo_resources(session, repo),
+                        user_id=ctx.created_by_id, logging_cid=ctx.logging_cid, parent_task_id=ctx.task_id)
+                    spawned.append(str(task.pulp_id))
+            if spawned:
+                record = await session.get(V2TaskRecord, ctx.task_id)
+                if record is not None:
+                    record.spawned = [*record.spawned, *spawned]
+        return render.history(entry)
+
+
+async def _harness_publish(ctx, repo: V2Repository, dist: V2Distributor, config: dict) -> dict:
+    """Write the units' files below publish_dir/<repo id>/; remove only files we wrote before."""
+    from pulpwood_file.models import FileContent
+
+    delay = int(config.get("publish_delay_in_seconds") or 0)
+    if delay:
+        await asyncio.sleep(delay)
+    root = Path(ctx.settings.publish_root).resolve()
+    target = Path(config.get("publish_dir") or root / "harness-publish").resolve()
+    if target != root and root not in target.parents:
+        raise TaskError(f"publish_dir {target} must lie under the publish root {root}.")
+    target = target / repo.repo_id
+    previous = set((dist.scratchpad or {}).get("written", []))
+    written: list[str] = []
+    if as_bool(config.get("write_files"), True) and repo.repository_id is not None:
+        async with ctx.reading() as session:
+            latest = await latest_version(session, repo.repository_id)
+            from pulpwood.queries.versions import content_ids_in
+
+            rows = (await session.execute(
+                select(FileContent.relative_path, Artifact.file)
+                .join(ContentArtifact, ContentArtifact.content_id == FileContent.pulp_id)
+                .join(Artifact, Artifact.pulp_id == ContentArtifact.artifact_id)
+                .where(FileContent.pulp_id.in_(content_ids_in(repo.repository_id, latest.number))))).all()
+        for relative, stored in rows:
+            path = (target / relative).resolve()
+            if target not in path.parents:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(ctx.storage.path(stored).read_bytes())
+            written.append(str(path))
+    for stale in previous - set(written):
+        stale_path = Path(stale)
+        if target in stale_path.parents and stale_path.is_file():
+            stale_path.unlink()
+    count = int((dist.scratchpad or {}).get("publish_count", 0)) + 1
+    return {"publish_count": count, "written": sorted(written)}
+
+
+async def _serve_version(ctx, repo: V2Repository, dist: V2Distributor, dtype) -> None:
+    async with ctx.reading() as session:
+        latest = await latest_version(session, repo.repository_id) if repo.repository_id else None
+    if latest is None:
+        raise TaskError("The repository has no content to publish.")
+    publication_id = None
+    if dtype.kind == "file":
+        await _plugin_task(FILE_PUBLISH)(ctx, repository_version_pk=str(latest.pulp_id), manifest="PULP_MANIFEST")
+        from pulpwood_file.models import FilePublication
+
+        async with ctx.reading() as session:
+            publication_id = await session.scalar(
+                select(FilePublication.pulp_id).where(FilePublication.repository_version_id == latest.pulp_id,
+                                                      FilePublication.complete.is_(True))
+                .order_by(FilePublication.pulp_created.desc()).limit(1))
+    async with ctx.transaction() as session:
+        stored = await session.get(V2Distributor, dist.pulp_id)
+        if stored is None or stored.distribution_id is None:
+            raise TaskError(f"Missing resource(s): distributor={dist.distributor_id}")
+        distribution = await session.get(Distribution, stored.distribution_id)
+        distribution.repository_id = None
+        if dtype.kind == "file":
+            distribution.publication_id = publication_id
+            distribution.repository_version_id = None
+        else:
+            distribution.repository_version_id = latest.pulp_id
+            distribution.publication_id = None
+
+
+@register(PUBLISH)
+async def publish(ctx, repo_id: str, distributor_id: str, override_config: dict | None = None) -> None:
+    from pulpwood.api.v2 import render
+
+    started = utcnow()
+    override = override_config or {}
+    async with ctx.reading() as session:
+        repo = await _load(session, repo_id)
+        dist = await session.scalar(select(V2Distributor).where(V2Distributor.repo_pk == repo.pulp_id,
+                                                                V2Distributor.distributor_id == distributor_id))
+        if dist is None:
+            raise TaskError(f"Missing resource(s): repository={repo_id}, distributor={distributor_id}")
+    dtype = DISTRIBUTORS[dist.distributor_type_id]
+    config = merged(dist.config or {}, override)
+    result, error, trace, scratchpad = "success", None, None, dist.scratchpad
+    skip = (dist.last_publish is not None and not as_bool(config.get("force_full")) and not override
+            and dist.last_updated <= dist.last_publish
+            and (repo.last_unit_added is None or repo.last_unit_added <= dist.last_publish)
+            and (repo.last_unit_removed is None or repo.last_unit_removed <= dist.last_publish))
+    if skip:
+        result = "skipped"
+    else:
+        try:
+            if dtype.id == "harness_distributor":
+                scratchpad = await _harness_publish(ctx, repo, dist, config)
+            else:
+                await _serve_version(ctx, repo, dist, dtype)
+        except Exception as exc:  # noqa: BLE001 - recorded in the history, then re-raised
+            result, error, trace = "error", exc, tb.format_exc()
+    async with ctx.transaction() as session:
+        stored = await session.get(V2Distributor, dist.pulp_id)
+        if stored is not None and result != "error":
+            stored.last_publish = started
+            stored.scratchpad = scratchpad
+        summary = "Skipped: Repository content has not changed since last publish." if skip else {}
+        entry = await _history(
+            session, kind="publish", repo_id=repo_id, owner_id=distributor_id, owner_type_id=dtype.id,
+            started=started, completed=utcnow(), result=result, summary=summary, details={},
+            error_message=str(error) if error else None, exception=repr(error) if error else None,
+            traceback=trace)
+        body = render.history(entry)
+    if error is not None:
+        raise error
+    _v2_result(ctx, body)
+
+
+@register(DELETE_REPO)
+async def delete_repository(ctx, repo_id: str) -> None:
+    async with ctx.transaction() as session:
+        repo = await session.scalar(select(V2Repository).where(V2Repository.repo_id == repo_id))
+        if repo is None:
+            return
+        importer = await core.get_importer(session, repo)
+        if importer is not None:
+            await core.detach_remote(session, importer)
+        for dist in await core.get_distributors(session, repo):
+            await core.detach_distribution(session, dist)
+        if repo.repository_id is not None:
+            await session.execute(delete(Repository).where(Repository.pulp_id == repo.repository_id))
+        await session.execute(delete(V2History).where(V2History.repo_id == repo_id))
+        await session.delete(repo)
+    _v2_result(ctx, None)
+
+
+@register(UPDATE_IMPORTER)
+async def update_importer(ctx, repo_id: str, importer_config: dict) -> None:
+    from pulpwood.api.v2 import render
+
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        importer = await core.get_importer(session, repo)
+        if importer is None:
+            raise TaskError(f"Missing resource(s): repository={repo_id}, importer=None")
+        config = merged(importer.config or {}, importer_config)
+        _validate_in_task(IMPORTERS[importer.importer_type_id], config, {})
+        importer.config = config
+        importer.last_updated = utcnow()
+        await core.attach_remote(session, repo, importer)
+        body = render.importer(_prefix(ctx), repo_id, importer)
+    _v2_result(ctx, body)
+
+
+@register(REMOVE_IMPORTER)
+async def remove_importer(ctx, repo_id: str) -> None:
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        importer = await core.get_importer(session, repo)
+        if importer is not None:
+            await core.detach_remote(session, importer)
+            await session.delete(importer)
+    _v2_result(ctx, None)
+
+
+@register(UPDATE_DISTRIBUTOR)
+async def update_distributor(ctx, repo_id: str, distributor_id: str, distributor_config: dict | None = None,
+                             delta: dict | None = None) -> None:
+    from pulpwood.api.v2 import render
+
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        dist = await session.scalar(select(V2Distributor).where(V2Distributor.repo_pk == repo.pulp_id,
+                                                                V2Distributor.distributor_id == distributor_id))
+        if dist is None:
+            raise TaskError(f"Missing resource(s): repository={repo_id}, distributor={distributor_id}")
+        config = merged(dist.config or {}, distributor_config or {})
+        dtype = DISTRIBUTORS[dist.distributor_type_id]
+        from pulpwood.api.v2.types import PATH_KEYS
+
+        context = {"repo_id": repo_id, "publish_root": str(ctx.settings.publish_root)}
+        if dtype.id in PATH_KEYS:
+            context["others"] = await core.other_paths(session, repo, dtype.id)
+        _validate_in_task(dtype, config, context)
+        auto = (delta or {}).get("auto_publish", config.pop("auto_publish", None))
+        if auto is not None:
+            if not isinstance(auto, bool):
+                raise TaskError("Invalid properties: ['auto_publish']")
+            dist.auto_publish = auto
+        dist.config = config
+        dist.last_updated = utcnow()
+        await core.attach_distribution(session, repo, dist)
+        body = render.distributor(_prefix(ctx), repo_id, dist)
+    _v2_result(ctx, body)
+
+
+@register(REMOVE_DISTRIBUTOR)
+async def remove_distributor(ctx, repo_id: str, distributor_id: str) -> None:
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        dist = await session.scalar(select(V2Distributor).where(V2Distributor.repo_pk == repo.pulp_id,
+                                                                V2Distributor.distributor_id == distributor_id))
+        if dist is not None:
+            await core.detach_distribution(session, dist)
+            await session.delete(dist)
+    _v2_result(ctx, None)
+
+
+def _validate_in_task(ptype, config: dict, context: dict) -> None:
+    from pulpwood.api.v2.errors import V2Error
+
+    try:
+        ptype.validate({k: v for k, v in config.items() if k != "auto_publish"}, context)
+    except V2Error as exc:
+        raise TaskError(exc.message) from None
+
+
+def _prefix(ctx) -> str:
+    return f"{ctx.settings.api_root}api/v2/"
+
+
+async def _selected_ids(session, repo: V2Repository, criteria: dict) -> tuple[set[uuid.UUID], list[dict]]:
+    importer = await core.get_importer(session, repo)
+    records = select_units(await repo_units(session, repo, (importer.config or {}).get("feed") if importer else None),
+                           criteria)
+    return {uuid.UUID(r["unit_id"]) for r in records}, records
+
+
+async def _with_dependencies(session, repo: V2Repository, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """For ostree refs: the commit and the objects it needs travel with the ref."""
+    if repo.unit_type != "ostree" or not ids:
+        return ids
+    from pulpwood_ostree.models import OstreeCommitObject, OstreeRef
+
+    out = set(ids)
+    commits = set(await session.scalars(select(OstreeRef.commit_id).where(OstreeRef.pulp_id.in_(ids))))
+    out |= commits
+    if commits:
+        out |= set(await session.scalars(select(OstreeCommitObject.obj_id)
+                                         .where(OstreeCommitObject.commit_id.in_(commits))))
+    return out
+
+
+@register(ASSOCIATE)
+async def associate(ctx, source_repo_id: str, dest_repo_id: str, criteria: dict) -> None:
+    async with ctx.transaction() as session:
+        source = await _load(session, source_repo_id)
+        dest = await _load(session, dest_repo_id)
+        if await core.get_importer(session, source) is None or await core.get_importer(session, dest) is None:
+            raise TaskError("Missing resource(s): both repositories need an importer to copy units.")
+        if source.repository_id is None or dest.repository_id is None:
+            raise TaskError("Missing resource(s): repository content store")
+        if core.kind_of(await core.core_repository(session, source)) != core.kind_of(
+                await core.core_repository(session, dest)):
+            raise TaskError(f"PLP0044: The target importer does not support the types from the source "
+                            f"({source.unit_type}).")
+        ids, records = await _selected_ids(session, source, criteria)
+        version = await commit_version(session, dest.repository_id, add=await _with_dependencies(session, source, ids))
+        if version is not None:
+            dest.last_unit_added = utcnow()
+    _v2_result(ctx, {"units_successful": [{"type_id": r["unit_type_id"], "unit_key": unit_key(r)}
+                                          for r in records]})
+
+
+@register(UNASSOCIATE)
+async def unassociate(ctx, repo_id: str, criteria: dict) -> None:
+    async with ctx.transaction() as session:
+        repo = await _load(session, repo_id)
+        if repo.repository_id is None:
+            _v2_result(ctx, {})
+            return
+        ids, records = await _selected_ids(session, repo, criteria)
+        version = await commit_version(session, repo.repository_id, remove=ids) if ids else None
+        if version is not None:
+            repo.last_unit_removed = utcnow()
+    _v2_result(ctx, {"units_successful": [{"type_id": r["unit_type_id"], "unit_key": unit_key(r)}
+                                          for r in records]} if records else {})
+
+
+@register(DELETE_ORPHANS)
+async def delete_orphans(ctx, type_id: str | None = None) -> None:
+    from pulpwood.api.v2.orphans import orphan_ids
+
+    async with ctx.transaction() as session:
+        found = await orphan_ids(session)
+        result = {}
+        from pulpwood.models import Content
+
+        for v2_type, ids in found.items():
+            if type_id and v2_type != type_id:
+                continue
+            if ids:
+                await session.execute(delete(Content).where(Content.pulp_id.in_(ids)))
+                result[v2_type] = len(ids)
+    _v2_result(ctx, result)
+
+
+__all__ = ["Task", "hrefs"]
