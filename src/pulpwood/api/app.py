@@ -95,6 +95,12 @@ def create_app(runtime: Runtime, *, serve_api: bool = True, serve_content: bool 
         from pulpwood.content.app import mount_content
 
         mount_content(app, runtime)
+        try:
+            from pulpwood.api.v2.content import mount_v2_content
+        except ImportError:
+            mount_v2_content = None
+        if mount_v2_content is not None:
+            mount_v2_content(app, runtime)
     app.add_middleware(CorrelationIdMiddleware)
     return app
 
