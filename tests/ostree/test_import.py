@@ -64,6 +64,18 @@ def test_import_all_then_pull(server, client, two_ref_repo, tmp_path):
     shallow.fsck()
     assert shallow.log("stable") == stable[:1]
 
+    # A client with the parent can take the generated static delta to the head (non-archive
+    # repositories use deltas listed in the summary).
+    from .support import ostree
+
+    bare = tmp_path / "bare"
+    ostree("init", f"--repo={bare}", "--mode=bare-user")
+    ostree("remote", "add", f"--repo={bare}", "--no-gpg-verify", "r", url)
+    ostree("pull", f"--repo={bare}", "r", stable[1])
+    ostree("pull", f"--repo={bare}", "--require-static-deltas", "r", "stable")
+    ostree("fsck", f"--repo={bare}")
+    assert ostree("rev-parse", f"--repo={bare}", "r:stable").stdout.strip() == stable[0]
+
     # Re-importing the same tarball changes nothing: no new version.
     completed(server, client, import_all(server, client, repo, tar))
     assert latest(client, repo)["number"] == version["number"]
