@@ -95,11 +95,14 @@ class Downloader:
             raise DownloadError(url, "timed out") from None
 
     async def _with_retries(self, url: str, attempt_once):
-        last: DownloadError | None = None
+        last: TaskError | None = None
         for attempt in range(self.config.retries + 1):
             try:
                 async with self.semaphore:
                     return await attempt_once()
+            except DigestMismatch as exc:
+                # Pulp retries a corrupt transfer like a dropped connection (spec §3.4).
+                last = exc
             except DownloadError as exc:
                 last = exc
                 if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status != 404:
