@@ -102,8 +102,10 @@ async def get_distributor(request: Request, repo_id: str, dist_id: str):
 @router.put("/repositories/{repo_id}/distributors/{dist_id}/")
 async def update_distributor(request: Request, repo_id: str, dist_id: str):
     body = await json_body(request)
-    config = body.get("distributor_config") or {}
-    delta = body.get("delta") or {}
+    config = body.get("distributor_config")
+    config = {} if config is None else config
+    delta = body.get("delta")
+    delta = {} if delta is None else delta
     if not isinstance(config, dict):
         raise InvalidValue(["distributor_config"])
     if not isinstance(delta, dict):

@@ -125,7 +125,8 @@ async def update_repository(request: Request, repo_id: str):
     unknown = sorted(set(body) - {"delta", "importer_config", "distributor_configs"})
     if unknown:
         raise InvalidValue(unknown)
-    delta = body.get("delta") or {}
+    delta = body.get("delta")
+    delta = {} if delta is None else delta
     if not isinstance(delta, dict):
         raise CodedError("PLP1010", "The value for the key delta must be of type dict")
     importer_config = body.get("importer_config")
