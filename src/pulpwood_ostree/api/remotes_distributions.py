@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from typing import ClassVar
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field, field_validator
 
@@ -82,7 +83,9 @@ DISTRIBUTION_FILTERS = FilterSet(
 
 
 class OstreeDistributionBody(DistributionBody):
-    pass
+    # A PATCH writes only the columns behind the fields the client sent.
+    column_aliases: ClassVar[dict] = {"repository": "repository_id", "repository_version": "repository_version_id",
+                                      "publication": "publication_id"}
 
 
 REMOTE = TypedResource(
