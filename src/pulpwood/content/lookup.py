@@ -11,8 +11,10 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from pulpwood.content.targets import ServeTarget
 from pulpwood.models import (
@@ -52,6 +54,42 @@ def _under(column, directory: str):
     return and_(column >= prefix, column < upper, column.like(escaped + "%", escape="\\"))
 
 
+class _not_indexed(FunctionElement):
+    """A column SQLite must not pick an index for (`+col`); the plain column elsewhere.
+
+    Without statistics SQLite prefers the (repository_id, version_added) index and walks a
+    whole repository to find one path; the relative-path index finds it in a few rows.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_not_indexed)
+def _plain(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_not_indexed, "sqlite")
+def _unary_plus(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)
+
+
+def _member_by_path(target: ServeTarget):
+    """Membership of a ContentArtifact's content in the target version, looked up per content."""
+    rc = RepositoryContent
+    number = target.version_number
+    return and_(
+        rc.content_id == ContentArtifact.content_id,
+        _not_indexed(rc.repository_id) == target.repository_id,
+        _not_indexed(rc.version_added) <= number,
+        or_(rc.version_removed.is_(None), _not_indexed(rc.version_removed) > number),
+    )
+
+
 def _added_version():
     """RepositoryVersion row in which a membership row's content was added (its date)."""
     rc, rv = RepositoryContent, RepositoryVersion
@@ -74,7 +112,7 @@ async def find_file(session: AsyncSession, target: ServeTarget, path: str) -> Fi
         stmt = (
             select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
             .select_from(ca)
-            .join(rc, and_(rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
+            .join(rc, _member_by_path(target))
             .join(rv, _added_version())
             .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
             .where(ca.relative_path == path)
@@ -99,7 +137,8 @@ async def remote_sources(session: AsyncSession, content_artifact_id: uuid.UUID) 
     return list((await session.execute(stmt)).all())
 
 
-async def _paths_under(session: AsyncSession, target: ServeTarget, directory: str, limit: int | None):
+async def _paths_under(session: AsyncSession, target: ServeTarget, directory: str, limit: int | None,
+                       by_path: bool = False):
     if target.publication_id is not None:
         pa, ca, rc, rv = PublishedArtifact, ContentArtifact, RepositoryContent, RepositoryVersion
         version = (await session.execute(
@@ -124,7 +163,8 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
         stmt = (
             select(ca.relative_path, Artifact.size, rv.pulp_created)
             .select_from(ca)
-            .join(rc, and_(rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
+            .join(rc, _member_by_path(target) if by_path else and_(
+                rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
             .join(rv, _added_version())
             .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
             .where(_under(ca.relative_path, directory))
@@ -135,7 +175,7 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
 
 
 async def is_directory(session: AsyncSession, target: ServeTarget, directory: str) -> bool:
-    return bool(await _paths_under(session, target, directory, limit=1))
+    return bool(await _paths_under(session, target, directory, limit=1, by_path=True))
 
 
 async def list_directory(session: AsyncSession, target: ServeTarget, directory: str) -> list[ListingEntry]:
