@@ -13,9 +13,9 @@ import uuid
 
 from sqlalchemy import select
 
-from pulpwood.plugin import Artifact, TaskError, href, latest_version, version_content_ids
+from pulpwood.plugin import Artifact, RepositoryVersion, TaskError, href, latest_version, version_content_ids
 from pulpwood_ostree.models import (
-    OstreeCommit, OstreeCommitObject, OstreeConfig, OstreeContent, OstreeObject, OstreeRef,
+    OstreeCommit, OstreeCommitObject, OstreeConfig, OstreeContent, OstreeRef,
 )
 from pulpwood_ostree.units import attach_artifact, find_unit
 from pulpwood_ostree.versioning import commit_ostree_version
@@ -56,15 +56,20 @@ async def _honoured(session, ids: set[uuid.UUID]) -> tuple[set, set, set]:
 
 
 async def modify_content(ctx, repository_pk: str, add_content_units: list[str], remove_content_units: list[str],
-                         base_version_number: int | None = None) -> None:
+                         base_version_pk: str | None = None) -> None:
     repository_id = uuid.UUID(repository_pk)
     remove_all = remove_content_units == ["*"]
     add_ids = {uuid.UUID(i) for i in add_content_units}
     remove_ids = set() if remove_all else {uuid.UUID(i) for i in remove_content_units}
     async with ctx.transaction() as session:
-        latest = await latest_version(session, repository_id)
-        start_number = base_version_number if base_version_number is not None else latest.number
-        start = await version_content_ids(session, repository_id, start_number)
+        if base_version_pk:
+            base = await session.get(RepositoryVersion, uuid.UUID(base_version_pk))
+            if base is None:
+                raise TaskError("The base version no longer exists.")
+            start = await version_content_ids(session, base.repository_id, base.number)
+        else:
+            latest = await latest_version(session, repository_id)
+            start = await version_content_ids(session, repository_id, latest.number)
 
         add_refs, add_commits, add_configs = await _honoured(session, add_ids)
         add = add_refs | add_commits | add_configs | await _objects_of(session, add_commits)
@@ -76,10 +81,11 @@ async def modify_content(ctx, repository_pk: str, add_content_units: list[str], 
             still_used = await _objects_of(session, remaining_commits)
             remove = rm_refs | rm_commits | rm_configs | (await _objects_of(session, rm_commits) - still_used)
 
-        if not add and not remove and not remove_all and base_version_number is None:
+        if not add and not remove and not remove_all and not base_version_pk:
             return  # only objects/summaries/deltas named: nothing to do, no new version
         await commit_ostree_version(ctx, repository_id, add=add, remove=remove, remove_all=remove_all,
-                                    base_number=base_version_number, session=session)
+                                    session=session,
+                                    base_version_id=uuid.UUID(base_version_pk) if base_version_pk else None)
 
 
 async def create_ostree_content(ctx, artifact_pk: str, relative_path: str, digest: str,

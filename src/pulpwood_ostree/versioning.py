@@ -54,27 +54,36 @@ async def commit_ostree_version(
     base_number: int | None = None,
     compute_delta_pairs=None,
     session=None,
+    base_version_id: uuid.UUID | None = None,
 ) -> RepositoryVersion | None:
     """Write the version ``base (or latest) - remove + add`` with a fresh summary.
 
     ``compute_delta_pairs``: optional iterable of ``(from_checksum, to_checksum)``; a static
     delta is generated for each pair (both commits must be stored) and added too.
+    ``base_version_id`` (a RepositoryVersion id, possibly of another repository) or
+    ``base_number`` (of this repository) picks the starting content instead of the latest.
     Returns the new RepositoryVersion (and reports it with ``ctx.created``) or None when the
     result equals the latest version.
     """
+    args = (repository_id, add, remove, remove_all, base_number, compute_delta_pairs, base_version_id)
     if session is None:
         async with ctx.transaction() as session:
-            return await _commit(ctx, session, repository_id, add, remove, remove_all, base_number,
-                                 compute_delta_pairs)
-    return await _commit(ctx, session, repository_id, add, remove, remove_all, base_number, compute_delta_pairs)
+            return await _commit(ctx, session, *args)
+    return await _commit(ctx, session, *args)
 
 
-async def _commit(ctx, session, repository_id, add, remove, remove_all, base_number, delta_pairs):
+async def _commit(ctx, session, repository_id, add, remove, remove_all, base_number, delta_pairs, base_version_id):
     storage = ctx.storage
     add = set(add or ())
     latest = await latest_version(session, repository_id)
     current = await version_content_ids(session, repository_id, latest.number)
-    if base_number is not None and base_number != latest.number:
+    if base_version_id is not None:
+        base = await session.get(RepositoryVersion, base_version_id)
+        if base is None:
+            raise TaskError("The base version no longer exists.")
+        start = await version_content_ids(session, base.repository_id, base.number)
+        base_number = base.number if base.repository_id == repository_id else None
+    elif base_number is not None and base_number != latest.number:
         if await get_version(session, repository_id, base_number) is None:
             raise TaskError(f"Repository version {base_number} does not exist.")
         start = await version_content_ids(session, repository_id, base_number)

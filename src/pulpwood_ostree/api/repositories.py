@@ -127,16 +127,15 @@ def repository_routers() -> list[APIRouter]:
             else:
                 remove = await _content_ids(session, "remove_content_units", body.remove_content_units)
             add = await _content_ids(session, "add_content_units", body.add_content_units)
-            base_number = None
+            base_pk = None
             if body.base_version:
+                # Any ostree repository's version may be the starting point (pulp-cli --base-repository).
                 version = await resolve_version(session, "base_version", body.base_version, OstreeRepository)
-                if version.repository_id != repository.pulp_id:
-                    raise ValidationError({"base_version": ["The base version must belong to this repository."]})
-                base_number = version.number
+                base_pk = str(version.pulp_id)
         return await dispatch_from_request(
             request, MODIFY_TASK,
             kwargs={"repository_pk": str(repository.pulp_id), "add_content_units": add,
-                    "remove_content_units": remove, "base_version_number": base_number},
+                    "remove_content_units": remove, "base_version_pk": base_pk},
             exclusive=[href(repository)])
 
     async def start_import(pk: str, request: Request, body_model, task_name: str):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 
@@ -22,6 +25,7 @@ CHUNK = 256 * 1024
 # Content-object artifacts get sha256 only: computing four digests of every .filez would
 # double the hashing work of a sync; sha256 is what identifies and serves an artifact.
 OBJECT_DIGESTS = ("sha256",)
+FILE_THREADS = 4
 
 
 class ObjectMismatch(TaskError):
@@ -38,6 +42,11 @@ class Fetcher:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.storage = storage
         self.bytes_downloaded = 0
+        # Verifying (zlib, sha256) and file system calls run here, off the event loop.
+        self.files = ThreadPoolExecutor(FILE_THREADS, thread_name_prefix="ostree-files")
+
+    def close(self) -> None:
+        self.files.shutdown(wait=True, cancel_futures=True)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -75,8 +84,13 @@ class Fetcher:
 
         return await self._retrying(url, once, missing_ok=missing_ok)
 
-    async def metadata_object(self, checksum: str, objtype: ObjectType, *, missing_ok: bool = False) -> bytes | None:
-        """A commit/dirtree/dirmeta object, verified; None if absent and `missing_ok`."""
+    async def metadata_object(self, checksum: str, objtype: ObjectType, *, missing_ok: bool = False,
+                              store: bool = False) -> bytes | tuple[bytes, StoredFile] | None:
+        """A commit/dirtree/dirmeta object, verified; None if absent and `missing_ok`.
+
+        With `store`, the verified bytes are also written to storage (off the event loop)
+        and (bytes, StoredFile) is returned.
+        """
         path = object_path(checksum, objtype)
         try:
             data = await self.get_bytes(path, missing_ok=missing_ok)
@@ -84,47 +98,110 @@ class Fetcher:
             if exc.status == 404:
                 raise TaskError(f"The object {path} is missing upstream ({self.url(path)}: 404).") from None
             raise
-        if data is not None and hashlib.sha256(data).hexdigest() != checksum:
-            raise ObjectMismatch(
-                f"The object {path} downloaded from {self.url(path)} does not match its checksum "
-                f"{checksum} (got {hashlib.sha256(data).hexdigest()}).")
-        return data
+        if data is None:
+            return None
+        # Hashing (and writing) happens in the file threads: the loop keeps serving sockets.
+        stored = await asyncio.get_running_loop().run_in_executor(
+            self.files, _verify_metadata, self.storage if store else None, data, checksum, path, self.url(path))
+        return (data, stored) if store else data
 
     async def content_object(self, checksum: str) -> StoredFile:
-        """Stream a `.filez` into storage, verifying its content checksum on the way."""
+        """Fetch a `.filez` and store it once its content checksum is verified.
+
+        Small objects (most of them) are read whole and verified + written in a file thread;
+        big ones stream chunk by chunk into a storage temp file through the verifier.
+        """
         path = object_path(checksum, ObjectType.FILE)
         url = self.url(path)
 
-        async def once() -> StoredFile:
-            writer = self.storage.writer(OBJECT_DIGESTS)
-            verifier = FilezVerifier()
-            try:
-                try:
-                    async with self.downloader.open(url) as response:
-                        length = response.content_length
-                        if length is not None and length <= SMALL_BODY:
-                            data = await response.read()
-                            writer.write(data)
-                            verifier.update(data)
-                        else:
-                            async for chunk in response.content.iter_chunked(CHUNK):
-                                writer.write(chunk)
-                                verifier.update(chunk)
-                    actual = verifier.finish()
-                except FormatError as exc:
-                    raise ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}") from None
-                if actual != checksum:
-                    raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
-                                         f"checksum {checksum} (got {actual}).")
-                self.bytes_downloaded += writer.size
-                return writer.commit()
-            except BaseException:
-                writer.discard()
-                raise
+        async def once():
+            async with self.downloader.open(url) as response:
+                length = response.content_length
+                if length is not None and length <= SMALL_BODY:
+                    return await response.read()
+                return await self._stream(response, checksum, path, url)
 
         try:
-            return await self._retrying(url, once, missing_ok=False)
+            result = await self._retrying(url, once, missing_ok=False)
         except DownloadError as exc:
             if exc.status == 404:
                 raise TaskError(f"The object {path} is missing upstream ({url}: 404).") from None
             raise
+        if isinstance(result, bytes):
+            self.bytes_downloaded += len(result)
+            return await asyncio.get_running_loop().run_in_executor(
+                self.files, _verify_filez, self.storage, result, checksum, path, url)
+        return result
+
+    async def _stream(self, response, checksum: str, path: str, url: str) -> StoredFile:
+        loop = asyncio.get_running_loop()
+        writer = await loop.run_in_executor(self.files, self.storage.writer, OBJECT_DIGESTS)
+        verifier = FilezVerifier()
+        try:
+            try:
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    writer.write(chunk)
+                    verifier.update(chunk)
+                actual = verifier.finish()
+            except FormatError as exc:
+                raise ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}") from None
+            if actual != checksum:
+                raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
+                                     f"checksum {checksum} (got {actual}).")
+            self.bytes_downloaded += writer.size
+            return await loop.run_in_executor(self.files, writer.commit)
+        except BaseException:
+            writer.discard()
+            raise
+
+
+def _verify_metadata(storage, data: bytes, checksum: str, path: str, url: str) -> StoredFile | None:
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != checksum:
+        raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its checksum "
+                             f"{checksum} (got {actual}).")
+    # A metadata object's checksum is the sha256 of its bytes: the artifact's name too.
+    return None if storage is None else store_verified(storage, data, actual)
+
+
+def _verify_filez(storage, data: bytes, checksum: str, path: str, url: str) -> StoredFile:
+    verifier = FilezVerifier()
+    try:
+        verifier.update(data)
+        actual = verifier.finish()
+    except FormatError as exc:
+        raise ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}") from None
+    if actual != checksum:
+        raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
+                             f"checksum {checksum} (got {actual}).")
+    return store_verified(storage, data, hashlib.sha256(data).hexdigest())
+
+
+_made_dirs: set[str] = set()
+
+
+def store_verified(storage, data: bytes, sha256: str) -> StoredFile:
+    """Write bytes whose sha256 is known into storage: temp file, then rename into place.
+
+    Same invariant as the storage writer (a file only gets its artifact name complete), with
+    fewer system calls: no re-hash, no existence check (renaming over an identical file is
+    harmless) and each artifact directory created once per process.
+    """
+    name = storage.name_for(sha256)
+    target = storage.root / name
+    directory = str(target.parent)
+    fd, temp = tempfile.mkstemp(dir=storage.tmp_dir, prefix="ostree-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if directory not in _made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            _made_dirs.add(directory)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+    return StoredFile(file=name, size=len(data), digests={"sha256": sha256})

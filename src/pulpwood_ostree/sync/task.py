@@ -32,7 +32,7 @@ from pulpwood_ostree.sync.store import (
     KnownCommit, NewCommit, ObjectSaver, commit_object_ids, link_parents, lookup_commit, save_commit_objects,
     save_commits,
 )
-from pulpwood_ostree.sync.walk import FILE, TreeWalker, store_small
+from pulpwood_ostree.sync.walk import TreeWalker
 
 # Requests in flight for ostree objects; most are small, so many at once hides latency.
 DEFAULT_CONCURRENCY = 32
@@ -80,13 +80,11 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
     object_progress = ctx.progress("Downloading Artifacts", "sync.downloading.artifacts")
     async with Downloader(config, ctx.storage, concurrency=concurrency) as downloader:
         fetcher = Fetcher(downloader, config.url, ctx.storage)
-        sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
-                     concurrency=concurrency, metadata_progress=metadata_progress, object_progress=object_progress)
-        upstream_refs, summary, config_bytes = await sync.read_repository(include)
-        refs = select_refs(upstream_refs, include, exclude)
-        plan = await sync.walk_histories(refs)
-        await sync.fetch_objects(plan)
-        unit_ids = await sync.save_units(plan, config_bytes, summary)
+        try:
+            unit_ids, plan, sync = await _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrency,
+                                              include, exclude, metadata_progress, object_progress)
+        finally:
+            fetcher.close()
     metadata_progress.state = object_progress.state = "completed"
     associating = ctx.progress("Associating Content", "associating.content")
     delta_pairs = []
@@ -97,6 +95,18 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
     version = await sync.commit(plan, unit_ids, mirror, delta_pairs)
     associating.done = 1 if version is not None else 0
     associating.state = "completed"
+
+
+async def _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrency, include, exclude,
+               metadata_progress, object_progress):
+    sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
+                 concurrency=concurrency, metadata_progress=metadata_progress, object_progress=object_progress)
+    upstream_refs, summary, config_bytes = await sync.read_repository(include)
+    refs = select_refs(upstream_refs, include, exclude)
+    plan = await sync.walk_histories(refs)
+    await sync.fetch_objects(plan)
+    unit_ids = await sync.save_units(plan, config_bytes, summary)
+    return unit_ids, plan, sync
 
 
 class _Sync:
@@ -185,13 +195,13 @@ class _Sync:
             if not known.complete:
                 await self._commitmeta(plan, checksum)
         else:
-            data, _ = await asyncio.gather(
-                self.fetcher.metadata_object(checksum, ObjectType.COMMIT, missing_ok=not head),
+            fetched, _ = await asyncio.gather(
+                self.fetcher.metadata_object(checksum, ObjectType.COMMIT, missing_ok=not head, store=True),
                 self._commitmeta(plan, checksum))
-            if data is None:
+            if fetched is None:
                 return None
+            data, stored = fetched
             self.metadata_progress.increment()
-            stored = store_small(self.ctx.storage, data)
             plan.new[checksum] = NewCommit(checksum, stored)
         try:
             commit = Commit.from_bytes(data)

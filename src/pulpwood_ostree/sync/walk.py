@@ -11,24 +11,20 @@ commits share it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 from pulpwood.plugin import ProgressReport, TaskError
 from pulpwood_ostree.formats import DirTree, ObjectType
-from pulpwood_ostree.sync.fetch import OBJECT_DIGESTS, Fetcher
+from pulpwood_ostree.sync.fetch import Fetcher, store_verified
 from pulpwood_ostree.sync.store import Key, Known, NewObject, ObjectSaver, lookup_objects
 
 FILE, DIR_TREE, DIR_META = int(ObjectType.FILE), int(ObjectType.DIR_TREE), int(ObjectType.DIR_META)
 
 
 def store_small(storage, data: bytes):
-    writer = storage.writer(OBJECT_DIGESTS)
-    try:
-        writer.write(data)
-        return writer.commit()
-    except BaseException:
-        writer.discard()
-        raise
+    """Store a small verified file (sha256 only, see fetch.OBJECT_DIGESTS)."""
+    return store_verified(storage, data, hashlib.sha256(data).hexdigest())
 
 
 class TreeWalker:
@@ -131,9 +127,8 @@ class TreeWalker:
             data = self.ctx.storage.path(known.file).read_bytes()
             self.saver.ids[(checksum, DIR_TREE)] = known.pulp_id
         else:
-            data = await self.fetcher.metadata_object(checksum, ObjectType.DIR_TREE)
+            data, stored = await self.fetcher.metadata_object(checksum, ObjectType.DIR_TREE, store=True)
             self.metadata_progress.increment()
-            stored = store_small(self.ctx.storage, data)
             await self.saver.add(NewObject(checksum, DIR_TREE, stored=stored,
                                            existing_id=known.pulp_id if known else None))
         tree = DirTree.from_bytes(data)
@@ -148,8 +143,8 @@ class TreeWalker:
                     if obj.typ == FILE:
                         obj.stored = await self.fetcher.content_object(obj.checksum)
                     else:
-                        data = await self.fetcher.metadata_object(obj.checksum, ObjectType(obj.typ))
-                        obj.stored = store_small(self.ctx.storage, data)
+                        _, obj.stored = await self.fetcher.metadata_object(obj.checksum, ObjectType(obj.typ),
+                                                                           store=True)
                     self.object_progress.increment()
                 await self.saver.add(obj)
             finally:
