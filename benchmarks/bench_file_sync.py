@@ -85,6 +85,25 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def client_baseline(url_base: str, paths: list[str], concurrency: int) -> float:
+    """Files/s of a bare aiohttp client fetching the same files: the upstream's own ceiling."""
+    import asyncio
+
+    import aiohttp
+
+    async def go() -> float:
+        semaphore = asyncio.Semaphore(concurrency)
+        async with aiohttp.ClientSession() as session:
+            async def one(path: str) -> None:
+                async with semaphore, session.get(f"{url_base}/{path}") as response:
+                    await response.read()
+            start = time.monotonic()
+            await asyncio.gather(*(one(p) for p in paths))
+            return len(paths) / (time.monotonic() - start)
+
+    return asyncio.run(go())
+
+
 def run_sync(client: httpx.Client, url: str, concurrency: int) -> tuple[float, dict]:
     remote = client.post("/pulp/api/v3/remotes/file/file/", json={
         "name": f"bench-{uuid.uuid4().hex[:8]}", "url": url, "download_concurrency": concurrency}).json()
@@ -149,6 +168,9 @@ def main() -> None:
 
         with httpx.Client(base_url=base, auth=AUTH, timeout=120) as client:
             up = f"http://127.0.0.1:{up_port}"
+            paths = [line.split(",")[0] for line in (work / "up" / "small" / "PULP_MANIFEST").read_text().split()]
+            print(f"baseline: a bare aiohttp client fetches the small files at "
+                  f"{client_baseline(up + '/small', paths, args.concurrency):.0f} files/s", flush=True)
             small_s, small_task = run_sync(client, f"{up}/small/PULP_MANIFEST", args.concurrency)
             print(f"small: {args.small} files x {args.small_size} B in {small_s:.1f} s -> "
                   f"{args.small / small_s:.0f} files/s, {small_bytes / small_s / 1e6:.1f} MB/s", flush=True)

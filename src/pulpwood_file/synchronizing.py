@@ -10,11 +10,12 @@ sync leaves no corrupt artifact and, because the version is written last, no ver
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 from pulpwood.plugin import (
     ArtifactSpec, DownloadConfig, after_new_version, Downloader, TaskError, Unit, chunks, commit_version, duplicates_validator,
-    href, latest_version, lookup_artifacts, replaced_by, save_artifacts, save_units, utcnow, version_href,
+    href, latest_version, lookup_artifacts, replaced_by, save_artifacts, save_units, version_href,
 )
 from pulpwood_file.manifest import file_url, parse_manifest
 from pulpwood_file.models import FileContent, FileRemote, FileRepository
@@ -106,7 +107,8 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
         repository = await session.get(FileRepository, uuid.UUID(repository_pk))
         repository.last_sync_details = {
             "remote_pk": remote_pk, "url": manifest_url, "download_policy": policy, "mirror": mirror,
-            "most_recent_version": (version or latest).number, "synced_at": utcnow().isoformat()}
+            "most_recent_version": (version or latest).number,
+            "manifest_checksum": hashlib.sha256(raw).hexdigest()}
         if version is not None:
             summary = version.content_counts or {}
             associating.done = sum((summary.get("added") or {}).values())

@@ -19,6 +19,7 @@ from pulpwood.errors import DigestMismatch, TaskError
 from pulpwood.storage.filesystem import DIGESTS, ArtifactStorage, StoredFile
 
 CHUNK = 256 * 1024
+OFFLOAD = 1024 * 1024
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 
 
@@ -134,9 +135,18 @@ class Downloader:
         async def once() -> StoredFile:
             writer = self.storage.writer(digests)
             try:
+                pending = bytearray()
                 async with self.open(url) as response:
                     async for chunk in response.content.iter_chunked(CHUNK):
-                        writer.write(chunk)
+                        pending += chunk
+                        if len(pending) >= OFFLOAD:
+                            # Hashing four digests is the costliest part of a large download:
+                            # do it off the event loop (hashlib releases the GIL), so several
+                            # downloads hash on several cores while the loop keeps reading.
+                            await asyncio.to_thread(writer.write, bytes(pending))
+                            pending.clear()
+                if pending:
+                    writer.write(bytes(pending))
                 writer.verify(expected, what or url)
                 return writer.commit()
             except BaseException:
