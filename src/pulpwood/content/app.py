@@ -15,6 +15,7 @@ candidates, path)` gets the candidate base paths (longest first) and returns
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from pulpwood.content.ondemand import serve_remote
 from pulpwood.content.paths import RequestPath, candidate_base_paths, split_path
 from pulpwood.content.targets import ServeTarget, find_distribution, resolver_for
 from pulpwood.models import Distribution
+
+log = logging.getLogger(__name__)
 
 Lookup = Callable[[AsyncSession, list[str], RequestPath], Awaitable[tuple[str, ServeTarget | None] | None]]
 
@@ -154,9 +157,21 @@ class ContentApp:
         if path is None:
             await not_found(send, head)
             return
-        async with self.runtime.read_session() as session:
-            plan = await self._plan(session, path, raw.decode("latin-1"))
-        await carry_out(scope, send, self.runtime, plan)
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            async with self.runtime.read_session() as session:
+                plan = await self._plan(session, path, raw.decode("latin-1"))
+            await carry_out(scope, tracking_send, self.runtime, plan)
+        except Exception:
+            log.exception("content app failed on %s", scope["path"])
+            if not started:
+                await send_text(send, 500, "500: Internal Server Error", head)
 
     async def _plan(self, session: AsyncSession, path: RequestPath, raw_path: str) -> Plan:
         display = self.prefix + path.text + ("/" if path.segments else "")
@@ -175,28 +190,33 @@ class ContentApp:
         return await plan_target(session, target, relative, path.trailing_slash, display, raw_path)
 
 
+class PrefixDispatch:
+    """ASGI middleware handing every request below `prefix` straight to a ContentApp.
+
+    Content requests skip the API's router and middleware stack: `ostree pull` sends
+    thousands of them and each layer costs time on every one.
+    """
+
+    def __init__(self, app, content: ContentApp) -> None:
+        self.app = app
+        self.content = content
+        self._prefix = content.prefix.encode()
+        self._bare = self._prefix[:-1]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope["path"].encode()
+            if raw.startswith(self._prefix) or raw == self._bare:
+                await self.content(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def mount_prefix(app, runtime, prefix: str, lookup: Lookup, *, with_index: bool = False) -> ContentApp:
-    """Serve versions/publications below `prefix`, checked before every other route."""
+    """Serve versions/publications below `prefix` (checked before any API route)."""
     content = ContentApp(runtime, prefix, lookup, with_index=with_index)
-    app.router.routes.insert(0, Mount(prefix.rstrip("/"), app=content))
-    # The bare prefix (no trailing slash) does not match the mount; send it to the app too.
-    app.router.routes.insert(0, _Exact(prefix.rstrip("/"), content))
+    app.add_middleware(PrefixDispatch, content=content)
     return content
-
-
-class _Exact(Mount):
-    """A route for exactly one path, handing the request to a raw ASGI app."""
-
-    def __init__(self, path: str, app) -> None:
-        super().__init__(path, app=app)
-        self._exact = path
-
-    def matches(self, scope):
-        from starlette.routing import Match
-
-        if scope["type"] == "http" and scope["path"] == self._exact:
-            return Match.FULL, {}
-        return Match.NONE, {}
 
 
 def mount_content(app, runtime) -> None:

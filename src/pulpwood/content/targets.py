@@ -25,8 +25,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from pulpwood.models import Distribution, Publication, RepositoryVersion
 
@@ -42,6 +43,10 @@ class DistributionInfo:
     repository_version_id: uuid.UUID | None
     publication_id: uuid.UUID | None
     checkpoint: bool = False
+    # Prefetched with the distribution (same query) so version-serving types need no other:
+    latest_number: int | None = None  # newest complete version of `repository_id`
+    pinned_repository_id: uuid.UUID | None = None  # repository and number of the pinned version
+    pinned_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,20 @@ DISTRIBUTION_COLUMNS = (
 
 
 async def find_distribution(session: AsyncSession, candidates: list[str]) -> DistributionInfo | None:
-    """The distribution with the longest base path among `candidates` (one indexed query)."""
+    """The distribution with the longest base path among `candidates`, with its latest and
+    pinned version numbers (one indexed query)."""
     if not candidates:
         return None
+    latest = (
+        select(func.max(RepositoryVersion.number))
+        .where(RepositoryVersion.repository_id == Distribution.repository_id, RepositoryVersion.complete.is_(True))
+        .scalar_subquery()
+    )
+    pinned = aliased(RepositoryVersion)
     rows = (await session.execute(
-        select(*DISTRIBUTION_COLUMNS).where(Distribution.base_path.in_(candidates))
+        select(*DISTRIBUTION_COLUMNS, latest, pinned.repository_id, pinned.number)
+        .outerjoin(pinned, and_(pinned.pulp_id == Distribution.repository_version_id, pinned.complete.is_(True)))
+        .where(Distribution.base_path.in_(candidates))
     )).all()
     if not rows:
         return None
@@ -101,8 +115,13 @@ async def serve_versions(session: AsyncSession, distribution: DistributionInfo, 
     if distribution.publication_id:
         return ServeTarget(publication_id=distribution.publication_id)
     if distribution.repository_version_id:
+        if distribution.pinned_number is not None:
+            return ServeTarget(repository_id=distribution.pinned_repository_id,
+                               version_number=distribution.pinned_number)
         return await _version_target(session, distribution.repository_version_id)
     if distribution.repository_id:
+        if distribution.latest_number is not None:
+            return ServeTarget(repository_id=distribution.repository_id, version_number=distribution.latest_number)
         return await _latest_version_target(session, distribution.repository_id)
     return None
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Benchmark: content app requests/s for small stored files (the `ostree pull` pattern).
+
+Starts a real `pulpwood serve`, seeds one repository of N small files (rows inserted with the
+test helper), serves it from a distribution, then GETs random files with C concurrent
+keep-alive clients for T seconds; also measures 404 misses (a path that is neither a file nor
+a directory, like the `.commitmeta` probes of ostree pull).
+
+Usage: python benchmarks/bench_content_app.py [--files 5000] [--seconds 5] [--concurrency 16]
+       [--db sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+async def hammer(base: str, paths: list[str], seconds: float, concurrency: int, expect: int) -> tuple[int, float]:
+    done = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        async def worker():
+            nonlocal done
+            while time.monotonic() < deadline:
+                response = await client.get(random.choice(paths))
+                assert response.status_code == expect, (response.status_code, response.text[:200])
+                done += 1
+        start = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done, time.monotonic() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    os.environ["PULPWOOD_TEST_DB"] = args.db
+
+    from tests.conftest import start_server
+    from tests.content.conftest import Seeder
+
+    server = start_server(Path(tempfile.mkdtemp(prefix="bench-content-")), workers=1)
+    try:
+        files = {f"objects/{i % 256:02x}/{i:062x}.filez": os.urandom(512 + i % 2048) for i in range(args.files)}
+        seeded = time.monotonic()
+        ids = Seeder(server).repository(files)
+        Seeder(server).distribution("bench/repo", repository_id=ids["repository_id"])
+        print(f"seeded {args.files} files in {time.monotonic() - seeded:.1f}s ({args.db})")
+        prefix = "/pulp/content/bench/repo/"
+        hits = [prefix + path for path in files]
+        count, elapsed = asyncio.run(hammer(server.base_url, hits, args.seconds, args.concurrency, 200))
+        print(f"GET stored file: {count / elapsed:.0f} req/s ({count} requests, concurrency {args.concurrency})")
+        misses = [prefix + path.replace(".filez", ".commitmeta") for path in list(files)[:500]]
+        count, elapsed = asyncio.run(hammer(server.base_url, misses, args.seconds, args.concurrency, 404))
+        print(f"GET missing file (404): {count / elapsed:.0f} req/s")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
