@@ -105,7 +105,9 @@ async def _file_plan(session: AsyncSession, entry: FileEntry) -> Plan:
         return Plan("stored", entry=entry)
     if entry.content_artifact_id is None:
         return NOT_FOUND
-    return Plan("remote", entry=entry, sources=tuple(await remote_sources(session, entry.content_artifact_id)))
+    sources = tuple(await remote_sources(session, entry.content_artifact_id))
+    # No bytes stored and nowhere to fetch them from (e.g. the remote was deleted).
+    return Plan("remote", entry=entry, sources=sources) if sources else NOT_FOUND
 
 
 async def carry_out(scope, send, runtime, plan: Plan) -> None:
