@@ -63,17 +63,44 @@ def _typed_models() -> dict[str, type]:
     return found
 
 
+# Lookup tables built once (resolve() runs per row in lists); rebuilt on a miss, since
+# classes mapped later (plugins imported after first use) only ever add entries.
+_tables: dict[str, dict] = {}
+
+
+class _Table(dict):
+    def __init__(self, name: str, build) -> None:
+        super().__init__(build())
+        self._name, self._build = name, build
+
+    def get(self, key, default=None):
+        if key not in self:
+            self.update(self._build())
+        return super().get(key, default)
+
+
+def _cached(name: str, build) -> dict[str, type]:
+    table = _tables.get(name)
+    if table is None:
+        table = _tables[name] = _Table(name, build)
+    return table
+
+
 def _collections() -> dict[str, type]:
-    return _typed_models()
+    return _cached("collections", _typed_models)
 
 
-def _prn_models() -> dict[str, type]:
+def _build_prn_models() -> dict[str, type]:
     found = {}
     for mapper in Base.registry.mappers:
         name = mapper.class_.__dict__.get("__prn__")
         if name:
             found[name] = mapper.class_
     return found
+
+
+def _prn_models() -> dict[str, type]:
+    return _cached("prns", _build_prn_models)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """ISO-8601 UTC with microseconds and a `Z`, as Pulp prints timestamps."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and lists format thousands of these.
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _default(value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulpwood.db.base import Base, PulpModel, utcnow
@@ -18,6 +18,8 @@ class Artifact(PulpModel, Base):
     __tablename__ = "core_artifact"
     __href_path__ = "artifacts/"
     __prn__ = "core.artifact"
+    # Lists are newest first; this index serves that order with LIMIT.
+    __table_args__ = (Index("ix_core_artifact_created", "pulp_created"),)
 
     file: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger)

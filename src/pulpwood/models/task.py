@@ -27,7 +27,9 @@ class TaskGroup(PulpModel, Base):
 
 class Task(PulpModel, Base):
     __tablename__ = "core_task"
-    __table_args__ = (Index("ix_core_task_state_created", "state", "pulp_created"),)
+    # Lists are newest first; the plain pulp_created index serves that order with LIMIT.
+    __table_args__ = (Index("ix_core_task_state_created", "state", "pulp_created"),
+                      Index("ix_core_task_created", "pulp_created"))
     __href_path__ = "tasks/"
     __prn__ = "core.task"
 

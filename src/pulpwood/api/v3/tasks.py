@@ -6,6 +6,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import defer
 
 from pulpwood import hrefs
 from pulpwood.api import listing
@@ -127,7 +128,8 @@ async def serialize_tasks(session, tasks: list[Task], minimal: bool = False) -> 
 async def list_tasks(request: Request) -> JSONResponse:
     minimal = request.query_params.get("minimal", "").lower() in ("true", "1")
     async with reading(request) as session:
-        stmt = TASK_FILTERS.apply(select(Task), request)
+        # kwargs are never shown; leave them in the database.
+        stmt = TASK_FILTERS.apply(select(Task).options(defer(Task.kwargs)), request)
         return await paginate(session, request, stmt, lambda s, rows: serialize_tasks(s, rows, minimal))
 
 
