@@ -41,6 +41,8 @@ class Upstream:
 
     files: dict[str, bytes] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    # Paths answered without Content-Length (body ends when the connection closes).
+    unsized: set[str] = field(default_factory=set)
     httpd: http.server.ThreadingHTTPServer | None = None
 
     def start(self) -> Upstream:
@@ -54,7 +56,11 @@ class Upstream:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
+                if self.path in upstream.unsized:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 

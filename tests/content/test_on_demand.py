@@ -116,3 +116,17 @@ def test_digest_mismatch_aborts_and_stores_nothing(seed, upstream, http, size_kn
     assert seed.artifacts_with(hashlib.sha256(served).hexdigest()) == 0
     assert seed.artifacts_with(hashlib.sha256(promised).hexdigest()) == 0
     assert seed.stored_files() == before
+
+
+def test_unknown_size_streams_and_ranges(seed, upstream, http):
+    data = bytes(range(256)) * 2000
+    upstream.files["/u.bin"] = data
+    upstream.unsized.add("/u.bin")
+    _dist(seed, upstream, {"u.bin": RemoteFile(upstream.url + "/u.bin", data, record_size=False)},
+          "streamed", "st/unsized")
+    whole = http.get(PREFIX + "st/unsized/u.bin")
+    assert whole.status_code == 200 and whole.content == data
+    part = http.get(PREFIX + "st/unsized/u.bin", headers={"Range": "bytes=-10"})
+    assert part.status_code == 206 and part.content == data[-10:]
+    assert part.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
+    assert seed.artifacts_with(hashlib.sha256(data).hexdigest()) == 0
