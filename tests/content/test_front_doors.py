@@ -64,3 +64,29 @@ def test_custom_prefix_serves_a_version(db):
 
     asyncio.run(main())
     assert ["legacy/repo/isos/one.iso", "legacy/repo/isos", "legacy/repo", "legacy"] in seen
+
+
+def test_content_path_prefix_setting_is_honoured(db):
+    from pulpwood.api.app import create_app
+    from pulpwood.runtime import build_runtime
+    from pulpwood.settings import Settings
+
+    seeder = Seeder(db)
+    ids = seeder.repository({"f.txt": b"elsewhere"})
+    seeder.distribution("moved", repository_id=ids["repository_id"])
+
+    async def main():
+        settings = Settings(data_dir=db.data_dir, database_url=db.env.get("PULP_DATABASE_URL"),
+                            content_path_prefix="/somewhere/else/")
+        runtime = build_runtime(settings)
+        app = create_app(runtime, serve_api=False)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+                assert (await client.get("/somewhere/else/moved/f.txt")).content == b"elsewhere"
+                assert (await client.get("/pulp/content/moved/f.txt")).status_code == 404
+                root = await client.get("/somewhere/else/")
+                assert '<a href="./moved/">' in root.text
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())
