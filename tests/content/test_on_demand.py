@@ -32,6 +32,8 @@ def test_on_demand_fetches_once_then_serves_from_storage(seed, upstream, http):
     ids = _dist(seed, upstream, {"big.bin": RemoteFile(upstream.url + "/pkg/big.bin", PAYLOAD)}, "on_demand", "od/one")
     sha = hashlib.sha256(PAYLOAD).hexdigest()
     assert seed.artifacts_with(sha) == 0
+    listing = http.get(PREFIX + "od/one/").text  # the announced size is listed before any download
+    assert ">big.bin</a>" in listing and "307.2 kB" in listing
 
     first = http.get(PREFIX + "od/one/big.bin")
     assert first.status_code == 200 and first.content == PAYLOAD

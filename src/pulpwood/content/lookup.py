@@ -137,6 +137,16 @@ async def remote_sources(session: AsyncSession, content_artifact_id: uuid.UUID) 
     return list((await session.execute(stmt)).all())
 
 
+def _listed_size():
+    """The stored size, or for content not fetched yet the size its remote announced."""
+    remote_size = (
+        select(func.max(RemoteArtifact.size))
+        .where(RemoteArtifact.content_artifact_id == ContentArtifact.pulp_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(Artifact.size, remote_size)
+
+
 async def _paths_under(session: AsyncSession, target: ServeTarget, directory: str, limit: int | None,
                        by_path: bool = False):
     if target.publication_id is not None:
@@ -149,7 +159,7 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
         # Dates are membership dates of the publication's version (artifact dates as fallback).
         date = func.coalesce(rv.pulp_created, Artifact.pulp_created) if version else Artifact.pulp_created
         stmt = (
-            select(pa.relative_path, Artifact.size, date)
+            select(pa.relative_path, _listed_size(), date)
             .select_from(pa)
             .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
             .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
@@ -161,7 +171,7 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
     else:
         ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
         stmt = (
-            select(ca.relative_path, Artifact.size, rv.pulp_created)
+            select(ca.relative_path, _listed_size(), rv.pulp_created)
             .select_from(ca)
             .join(rc, _member_by_path(target) if by_path else and_(
                 rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
