@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -20,10 +21,13 @@ def _tune_sqlite(dbapi_connection, _record, busy_timeout_ms: int) -> None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    # JSON columns (task progress, resources, labels) are decoded for every listed row;
+    # orjson reads what the standard encoder wrote, several times faster.
     url = settings.async_database_url
     if settings.is_sqlite:
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout})
+        engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout},
+                                     json_deserializer=orjson.loads)
         timeout_ms = int(settings.sqlite_busy_timeout * 1000)
         event.listen(
             engine.sync_engine, "connect",
@@ -44,7 +48,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_deserializer=orjson.loads)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
