@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -59,6 +61,56 @@ async def attach_artifact(runtime, content_artifact_id: uuid.UUID, stored: Store
     return artifact_id
 
 
+@dataclass
+class _Pooled:
+    downloader: Downloader
+    users: int = 0
+    evicted: bool = False
+
+
+class DownloaderPool:
+    """Open Downloaders per remote, so on-demand fetches reuse connections (and TLS sessions)
+    and share the remote's rate limit. Keyed by the remote's id and last update, so an edited
+    remote gets a fresh one; the least recently used are closed once nobody streams from them."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple, _Pooled] = OrderedDict()
+
+    @contextlib.asynccontextmanager
+    async def lease(self, source, storage):
+        key = (source.pulp_id, source.pulp_last_updated)
+        entry = self._entries.get(key)
+        if entry is None:
+            downloader = Downloader(DownloadConfig.from_remote(source), storage)
+            await downloader.__aenter__()
+            entry = self._entries[key] = _Pooled(downloader)
+            await self._evict()
+        else:
+            self._entries.move_to_end(key)
+        entry.users += 1
+        try:
+            yield entry.downloader
+        finally:
+            entry.users -= 1
+            if entry.evicted and entry.users == 0:
+                await entry.downloader.__aexit__(None, None, None)
+
+    async def _evict(self) -> None:
+        while len(self._entries) > self.size:
+            _, old = self._entries.popitem(last=False)
+            old.evicted = True
+            if old.users == 0:
+                await old.downloader.__aexit__(None, None, None)
+
+
+def _pool(runtime) -> DownloaderPool:
+    pool = runtime.extras.get("content_downloaders")
+    if pool is None:
+        pool = runtime.extras["content_downloaders"] = DownloaderPool()
+    return pool
+
+
 def _expected(source) -> dict:
     return {"size": source.artifact_size, "sha256": source.artifact_sha256}
 
@@ -67,14 +119,22 @@ async def serve_remote(scope, send, runtime, entry: FileEntry, sources: list) ->
     """Serve `entry` from the first of `sources` (RemoteArtifact + Remote rows) that answers."""
     head = scope["method"] == "HEAD"
     failures = []
+    pool = _pool(runtime)
     for source in sources:
-        config = DownloadConfig.from_remote(source)
         async with contextlib.AsyncExitStack() as stack:
-            downloader = await stack.enter_async_context(Downloader(config, runtime.storage, concurrency=1))
-            try:
-                response = await stack.enter_async_context(downloader.open(source.artifact_url))
-            except DownloadError as exc:
-                failures.append(str(exc))
+            downloader = await stack.enter_async_context(pool.lease(source, runtime.storage))
+            response = None
+            # A kept-alive connection the upstream closed meanwhile fails without a status:
+            # one more try on a fresh connection.
+            for attempt in range(2):
+                try:
+                    response = await stack.enter_async_context(downloader.open(source.artifact_url))
+                    break
+                except DownloadError as exc:
+                    if exc.status is not None or attempt == 1:
+                        failures.append(str(exc))
+                        break
+            if response is None:
                 continue
             save = source.policy != "streamed"
             try:
