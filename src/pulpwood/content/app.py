@@ -28,7 +28,7 @@ from pulpwood.content.files import serve_stored
 from pulpwood.content.html import render_listing
 from pulpwood.content.http import not_found, redirect, send_html, send_text
 from pulpwood.content.lookup import (
-    FileEntry, ListingEntry, _under, find_file, is_directory, list_directory, remote_sources,
+    FileEntry, ListingEntry, path_under, find_file, is_directory, list_directory, remote_sources,
 )
 from pulpwood.content.ondemand import serve_remote
 from pulpwood.content.paths import RequestPath, candidate_base_paths, split_path
@@ -67,7 +67,7 @@ async def distribution_index(session: AsyncSession, path: RequestPath) -> list[L
     """Next path segments of the (non-hidden) base paths below `path`; None if there are none."""
     directory = path.text
     rows = await session.scalars(
-        select(Distribution.base_path).where(Distribution.hidden.is_(False), _under(Distribution.base_path, directory))
+        select(Distribution.base_path).where(Distribution.hidden.is_(False), path_under(Distribution.base_path, directory))
     )
     skip = len(directory) + 1 if directory else 0
     names = sorted({base_path[skip:].split("/", 1)[0] + "/" for base_path in rows})
@@ -126,8 +126,11 @@ async def carry_out(scope, send, runtime, plan: Plan) -> None:
 
 async def serve_target(scope, send, runtime, target: ServeTarget | None, relative: str, *,
                        trailing_slash: bool = False) -> None:
-    """Answer one request for `relative` inside `target` (for front doors with their own routing)."""
-    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    """Answer one request for `relative` inside `target` (for front doors with their own routing).
+
+    `relative` is only ever compared with names in the database; build it with `split_path` so
+    that tricks like `..` are refused the same way as here."""
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0].decode("latin-1")
     async with runtime.read_session() as session:
         plan = await plan_target(session, target, relative, trailing_slash, scope["path"], raw_path)
     await carry_out(scope, send, runtime, plan)

@@ -43,7 +43,7 @@ class ListingEntry:
     date: dt.datetime | None
 
 
-def _under(column, directory: str):
+def path_under(column, directory: str):
     """`column` names something below `directory` ('' = everything). The range lets the index
     work on binary/C collations (SQLite, C.UTF-8); LIKE keeps the answer exact elsewhere."""
     if not directory:
@@ -163,7 +163,7 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
             .select_from(pa)
             .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
             .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
-            .where(pa.publication_id == target.publication_id, _under(pa.relative_path, directory))
+            .where(pa.publication_id == target.publication_id, path_under(pa.relative_path, directory))
         )
         if version is not None:
             stmt = (stmt.outerjoin(rc, and_(rc.content_id == ca.content_id, present_in(*version)))
@@ -177,7 +177,7 @@ async def _paths_under(session: AsyncSession, target: ServeTarget, directory: st
                 rc.content_id == ca.content_id, present_in(target.repository_id, target.version_number)))
             .join(rv, _added_version())
             .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
-            .where(_under(ca.relative_path, directory))
+            .where(path_under(ca.relative_path, directory))
         )
     if limit is not None:
         stmt = stmt.limit(limit)
