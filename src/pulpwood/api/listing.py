@@ -222,7 +222,8 @@ def _int_param(request: Request, name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ValidationError({name: ["A valid integer is required."]}) from None
-    return max(value, 0)
+    # Databases take 64-bit LIMIT/OFFSET at most; beyond that every page is the same anyway.
+    return min(max(value, 0), 2**62)
 
 
 def _page_url(request: Request, offset: int | None) -> str:

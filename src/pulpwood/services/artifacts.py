@@ -85,6 +85,18 @@ async def in_use(session: AsyncSession, artifact_id: uuid.UUID) -> bool:
     return bool(await session.scalar(select(exists().where(PublishedArtifact.artifact_id == artifact_id))))
 
 
+def protection_cutoff(minutes: float) -> dt.datetime:
+    """now - `minutes`; absurdly long protection protects everything rather than overflowing."""
+    if minutes != minutes:  # NaN
+        raise ValueError("not a number")
+    try:
+        return utcnow() - dt.timedelta(minutes=minutes)
+    except OverflowError:
+        if minutes < 0:
+            raise
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def orphaned_clause(older_than: dt.datetime):
     """WHERE clause: artifacts nothing refers to and nobody touched since `older_than`."""
     return (

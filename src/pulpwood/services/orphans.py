@@ -17,7 +17,7 @@ from pulpwood.models import (
     Artifact, Content, ContentArtifact, PublishedArtifact, RemoteArtifact, RepositoryContent, RepositoryVersion,
 )
 from pulpwood.queries.versions import content_ids_in
-from pulpwood.services.artifacts import orphaned_clause
+from pulpwood.services.artifacts import orphaned_clause, protection_cutoff
 from pulpwood.tasking.registry import register
 
 ORPHAN_CLEANUP = "pulpcore.app.tasks.orphan.orphan_cleanup"
@@ -81,7 +81,7 @@ def orphaned_content_query(cutoff: dt.datetime):
 @register(ORPHAN_CLEANUP)
 async def orphan_cleanup(ctx, content_pks: list[str] | None = None, orphan_protection_time: int | None = None) -> None:
     minutes = ctx.settings.orphan_protection_time if orphan_protection_time is None else orphan_protection_time
-    cutoff = utcnow() - dt.timedelta(minutes=minutes)
+    cutoff = protection_cutoff(minutes)
     async with ctx.transaction() as session:
         query = orphaned_content_query(cutoff)
         wanted = None if content_pks is None else [uuid.UUID(pk) for pk in content_pks]

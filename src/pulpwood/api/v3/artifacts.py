@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,13 +14,12 @@ from pulpwood.api.deps import reading, require_user, runtime_of, writing
 from pulpwood.api.listing import FilterSet, paginate
 from pulpwood.api.responses import JSONResponse, no_content
 from pulpwood.api.v3.common import base_fields, get_object
-from pulpwood.db.base import utcnow
 from pulpwood.errors import Conflict, DigestMismatch, ValidationError
 from pulpwood.models import Artifact, ContentArtifact, Repository, RepositoryVersion
 from pulpwood.models.artifact import ALL_DIGEST_FIELDS
 from pulpwood.queries.versions import content_ids_in
 from pulpwood.services.artifacts import (
-    duplicate_message, find_by_sha256, in_use, orphaned_clause, save_artifact, write_stream,
+    duplicate_message, find_by_sha256, in_use, orphaned_clause, protection_cutoff, save_artifact, write_stream,
 )
 from pulpwood.storage.filesystem import DIGESTS
 
@@ -60,11 +57,11 @@ def _orphaned_for(request: Request):
     def build(value: str):
         try:
             minutes = float(value)
-        except ValueError:
+            if minutes == -1:
+                minutes = runtime_of(request).settings.orphan_protection_time
+            return orphaned_clause(protection_cutoff(minutes))
+        except (ValueError, OverflowError):
             raise ValidationError({"orphaned_for": ["A valid number is required."]}) from None
-        if minutes == -1:
-            minutes = runtime_of(request).settings.orphan_protection_time
-        return orphaned_clause(utcnow() - dt.timedelta(minutes=minutes))
     return build
 
 

@@ -181,13 +181,20 @@ async def purge_tasks(request: Request) -> JSONResponse:
     body = await read_body(request)
     finished_before = body.get("finished_before")
     if finished_before:
-        cutoff = listing.parse_datetime(str(finished_before), "finished_before")
+        if not isinstance(finished_before, str):
+            raise ValidationError({"finished_before": ["Datetime has wrong format."]})
+        try:
+            cutoff = listing.parse_datetime(finished_before, "finished_before")
+        except ValidationError:
+            raise ValidationError({"finished_before": ["Datetime has wrong format."]}) from None
     else:
         cutoff = utcnow() - dt.timedelta(days=30)
     states = body.get("states") or ["completed"]
     if isinstance(states, str):
         states = listing._split([states])
-    bad = [s for s in states if s not in FINAL_STATES]
+    if not isinstance(states, list):
+        raise ValidationError({"states": [f'Expected a list of items but got type "{type(states).__name__}".']})
+    bad = [s for s in states if not isinstance(s, str) or s not in FINAL_STATES]
     if bad:
         raise ValidationError({"states": [f'"{bad[0]}" is not a valid choice.']})
     return await dispatch_from_request(request, PURGE, kwargs={"finished_before": cutoff.isoformat(), "states": states},

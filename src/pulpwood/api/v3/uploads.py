@@ -33,11 +33,17 @@ UPLOAD_FILTERS = FilterSet(
 )
 
 
+MAX_SIZE = 2**63 - 1  # a BIGINT column
+
+
 def _int(value: str, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError({name: ["Enter a number."]}) from None
+    if abs(number) > MAX_SIZE:
+        raise ValidationError({name: ["Enter a number."]})
+    return number
 
 
 def upload_json(upload: Upload, chunks: list[UploadChunk] | None = None) -> dict:
@@ -68,6 +74,8 @@ async def create_upload(request: Request) -> JSONResponse:
         raise ValidationError({"size": ["A valid integer is required."]}) from None
     if size < 0:
         raise ValidationError({"size": ["Ensure this value is greater than or equal to 0."]})
+    if size > MAX_SIZE:
+        raise ValidationError({"size": [f"Ensure this value is less than or equal to {MAX_SIZE}."]})
     async with writing(request) as session:
         upload = Upload(size=size)
         session.add(upload)
