@@ -56,7 +56,7 @@ async def _refetch(ctx, session, artifact: Artifact) -> bool:
                                                   what=artifact.file)
             return True
         except PulpwoodError as exc:
-            log.info("repair of %s from %s failed: %s", artifact.file, url, exc)
+            log.warning("repair of %s from %s failed: %s", artifact.file, url, exc)
     return False
 
 
