@@ -36,8 +36,8 @@ def dispatch(
         kwargs=kwargs or {},
         exclusive_resources=exclusive,
         shared_resources=[*shared, DEFAULT_DOMAIN_RESOURCE],
-        # Pulp marks shared claims in the record with a `shared:` prefix.
-        reserved_resources_record=[*exclusive, *(f"shared:{r}" for r in shared)],
+        # Plain hrefs, shared ones included, as the Pulp the seeds recorded shows them.
+        reserved_resources_record=[*exclusive, *shared],
         logging_cid=logging_cid or uuid.uuid4().hex,
         created_by_id=created_by_id,
         task_group_id=task_group_id,
