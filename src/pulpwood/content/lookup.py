@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -96,29 +96,45 @@ def _added_version():
     return and_(rv.repository_id == rc.repository_id, rv.number == rc.version_added)
 
 
+def _file_in_publication():
+    pa, ca = PublishedArtifact, ContentArtifact
+    return (
+        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created)
+        .select_from(pa)
+        .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
+        .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
+        .where(pa.publication_id == bindparam("publication_id"), pa.relative_path == bindparam("path"))
+        .limit(1)
+    )
+
+
+def _file_in_version():
+    ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
+    target = ServeTarget(repository_id=bindparam("repository_id", type_=rc.repository_id.type),
+                         version_number=bindparam("number", type_=rc.version_added.type))
+    return (
+        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
+        .select_from(ca)
+        .join(rc, _member_by_path(target))
+        .join(rv, _added_version())
+        .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
+        .where(ca.relative_path == bindparam("path"))
+        .limit(1)
+    )
+
+
+# Built once: the content app runs these thousands of times per `ostree pull`.
+FILE_IN_PUBLICATION = _file_in_publication()
+FILE_IN_VERSION = _file_in_version()
+
+
 async def find_file(session: AsyncSession, target: ServeTarget, path: str) -> FileEntry | None:
     if target.publication_id is not None:
-        pa, ca = PublishedArtifact, ContentArtifact
-        stmt = (
-            select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created)
-            .select_from(pa)
-            .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
-            .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
-            .where(pa.publication_id == target.publication_id, pa.relative_path == path)
-            .limit(1)
-        )
+        result = await session.execute(FILE_IN_PUBLICATION, {"publication_id": target.publication_id, "path": path})
     else:
-        ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
-        stmt = (
-            select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
-            .select_from(ca)
-            .join(rc, _member_by_path(target))
-            .join(rv, _added_version())
-            .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
-            .where(ca.relative_path == path)
-            .limit(1)
-        )
-    row = (await session.execute(stmt)).first()
+        result = await session.execute(FILE_IN_VERSION, {"repository_id": target.repository_id,
+                                                         "number": target.version_number, "path": path})
+    row = result.first()
     if row is None:
         return None
     return FileEntry(path, row[0], row[1], row[2], row[3], row[4])

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -72,22 +72,29 @@ DISTRIBUTION_COLUMNS = (
 )
 
 
-async def find_distribution(session: AsyncSession, candidates: list[str]) -> DistributionInfo | None:
-    """The distribution with the longest base path among `candidates`, with its latest and
-    pinned version numbers (one indexed query)."""
-    if not candidates:
-        return None
+def _distribution_by_base_path():
     latest = (
         select(func.max(RepositoryVersion.number))
         .where(RepositoryVersion.repository_id == Distribution.repository_id, RepositoryVersion.complete.is_(True))
         .scalar_subquery()
     )
     pinned = aliased(RepositoryVersion)
-    rows = (await session.execute(
+    return (
         select(*DISTRIBUTION_COLUMNS, latest, pinned.repository_id, pinned.number)
         .outerjoin(pinned, and_(pinned.pulp_id == Distribution.repository_version_id, pinned.complete.is_(True)))
-        .where(Distribution.base_path.in_(candidates))
-    )).all()
+        .where(Distribution.base_path.in_(bindparam("candidates", expanding=True)))
+    )
+
+
+DISTRIBUTION_BY_BASE_PATH = _distribution_by_base_path()
+
+
+async def find_distribution(session: AsyncSession, candidates: list[str]) -> DistributionInfo | None:
+    """The distribution with the longest base path among `candidates`, with its latest and
+    pinned version numbers (one indexed query)."""
+    if not candidates:
+        return None
+    rows = (await session.execute(DISTRIBUTION_BY_BASE_PATH, {"candidates": candidates})).all()
     if not rows:
         return None
     best = max(rows, key=lambda row: len(row.base_path))
