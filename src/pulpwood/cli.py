@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import click
 
@@ -93,12 +94,28 @@ def serve(bind: str, workers: int) -> None:
     settings = _settings()
     _migrate(settings)
     _ensure_admin(settings)
-    children = [subprocess.Popen([sys.executable, "-m", "pulpwood", "worker"]) for _ in range(workers)]
+    def spawn() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "pulpwood", "worker"])
+
+    children = [spawn() for _ in range(workers)]
+    stopping = threading.Event()
+
+    def supervise() -> None:
+        # A worker that dies (OOM killer, SIGKILL) is replaced, so the queue never stalls;
+        # its task was failed and its locks freed by the heartbeat reaper.
+        while not stopping.wait(1.0):
+            for index, child in enumerate(children):
+                if child.poll() is not None and not stopping.is_set():
+                    click.echo(f"worker {child.pid} exited with {child.returncode}; starting a new one", err=True)
+                    children[index] = spawn()
 
     def stop_children(*_args) -> None:
+        stopping.set()
         for child in children:
             if child.poll() is None:
                 child.terminate()
+
+    threading.Thread(target=supervise, daemon=True).start()
 
     signal.signal(signal.SIGTERM, lambda *a: (stop_children(), sys.exit(0)))
     click.echo(f"pulpwood serving on http://{bind} with {workers} worker(s)")

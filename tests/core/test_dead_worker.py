@@ -56,3 +56,11 @@ def test_killed_worker_task_fails_and_queue_moves_on(short_ttl_server):
         assert worker_name not in online
         missing = api.get("/pulp/api/v3/workers/", params={"missing": "true"}).json()
         assert worker_name in [w["name"] for w in missing["results"]]
+        # `pulpwood serve` replaced the dead worker.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            online = api.get("/pulp/api/v3/status/").json()["online_workers"]
+            if len(online) == 2:
+                break
+            time.sleep(0.5)
+        assert len(online) == 2 and worker_name not in [w["name"] for w in online]
