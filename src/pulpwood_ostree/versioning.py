@@ -165,10 +165,12 @@ async def build_version_summary(session, storage, content_ids: set[uuid.UUID]) -
     config_id = None
     for start in range(0, len(ordered), 500):
         batch = ordered[start:start + 500]
+        # Plain tables: both models extend core_content, so an ORM join would alias it.
+        ref_t, commit_t = OstreeRef.__table__, OstreeCommit.__table__
         rows = await session.execute(
-            select(OstreeRef.name, OstreeCommit.pulp_id, OstreeCommit.checksum)
-            .join(OstreeCommit, OstreeCommit.pulp_id == OstreeRef.commit_id)
-            .where(OstreeRef.pulp_id.in_(batch)))
+            select(ref_t.c.name, commit_t.c.pulp_id, commit_t.c.checksum)
+            .join(commit_t, commit_t.c.pulp_id == ref_t.c.commit_id)
+            .where(ref_t.c.pulp_id.in_(batch)))
         refs.extend(rows.all())
         rows = await session.execute(select(OstreeContent.relative_path, OstreeContent.digest)
                                      .where(OstreeContent.pulp_id.in_(batch),
