@@ -122,6 +122,21 @@ def test_import_commits_child_of_stored_commit(server, client, tmp_path):
     for path in delta_paths:
         assert httpx.get(url + path).status_code == 200
 
+    # Every version is self-consistent: its summary lists its refs, and they pull.
+    expected = {1: [head], 2: list(reversed([head, *children]))}
+    for number, commits_expected in expected.items():
+        pinned = distribute(server, client, version=f"{repo['pulp_href']}versions/{number}/")
+        puller = pull_and_check(tmp_path, pinned, "main", commits_expected)
+        assert puller.remote_refs() == ["main"]
+        assert commits_expected[0] in puller.remote_summary()
+
+
+def test_import_without_compute_delta(server, client, two_ref_repo, tmp_path):
+    repo = create_repo(client, compute_delta=False)
+    completed(server, client, import_all(server, client, repo, two_ref_repo.tarball(tmp_path / "r.tar")))
+    added = counts(latest(client, repo))
+    assert added["ostree.commit"] == 4 and "ostree.content" not in added
+
 
 def test_import_all_accepts_child_whose_parent_is_stored(server, client, tmp_path):
     first = LocalRepo.create(tmp_path / "one")
