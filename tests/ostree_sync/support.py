@@ -74,6 +74,8 @@ def _log(repo: Path, ref: str) -> list[str]:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def log_message(self, *args) -> None:
         pass
 

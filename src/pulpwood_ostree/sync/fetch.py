@@ -18,6 +18,7 @@ import aiohttp
 
 from pulpwood.plugin import Downloader, DownloadError, StoredFile, TaskError
 from pulpwood_ostree.formats import FilezVerifier, FormatError, ObjectType, object_path
+from pulpwood_ostree.sync.pipeline import MAX_IN_FLIGHT, PipelinedClient, PipelineError, Sink
 
 # Bodies up to this size are read in one piece (one await instead of a chunk loop).
 SMALL_BODY = 1 << 20
@@ -26,6 +27,9 @@ CHUNK = 256 * 1024
 # double the hashing work of a sync; sha256 is what identifies and serves an artifact.
 OBJECT_DIGESTS = ("sha256",)
 FILE_THREADS = 4
+PIPELINE_CONNECTIONS = 4
+# Content objects bigger than this stream to disk instead of being buffered.
+STREAM_ABOVE = 256 * 1024
 
 
 class ObjectMismatch(TaskError):
@@ -35,7 +39,7 @@ class ObjectMismatch(TaskError):
 class Fetcher:
     """Reads files of one upstream repository, relative to its base URL."""
 
-    def __init__(self, downloader: Downloader, base_url: str, storage) -> None:
+    def __init__(self, downloader: Downloader, base_url: str, storage, *, pipelined: bool = True) -> None:
         self.downloader = downloader
         # Pulp joins with urljoin, which drops a last segment without "/"; treating the
         # remote URL as a directory is what users mean.
@@ -45,7 +49,32 @@ class Fetcher:
         # Verifying (zlib, sha256) and file system calls run here, off the event loop.
         self.files = ThreadPoolExecutor(FILE_THREADS, thread_name_prefix="ostree-files")
 
+        self.pipeline: PipelinedClient | None = None
+        self._pipeline_failures = 0
+        config = downloader.config
+        if pipelined and not config.proxy_url:
+            self.pipeline = PipelinedClient(
+                self.base_url, connections=min(PIPELINE_CONNECTIONS, config.concurrency),
+                ssl=config.ssl_context() or None, headers=config.header_dict(), username=config.username,
+                password=config.password, stream_above=STREAM_ABOVE)
+
+    @property
+    def in_flight_limit(self) -> int:
+        """How many requests are worth having outstanding at once."""
+        if self.pipeline is not None:
+            return self.pipeline.connections_wanted * MAX_IN_FLIGHT
+        return self.downloader.config.concurrency
+
+    def _pipeline_failed(self) -> None:
+        self._pipeline_failures += 1
+        if self._pipeline_failures >= 20 and self.pipeline is not None:
+            # This server does not pipeline well: stop trying.
+            self.pipeline.close()
+            self.pipeline = None
+
     def close(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.close()
         self.files.shutdown(wait=True, cancel_futures=True)
 
     def url(self, path: str) -> str:
@@ -73,6 +102,17 @@ class Fetcher:
     async def get_bytes(self, path: str, *, missing_ok: bool = False, max_size: int | None = None) -> bytes | None:
         """The whole file (small metadata); None for a 404 when `missing_ok` (no retries)."""
         url = self.url(path)
+        if self.pipeline is not None and max_size is None:
+            try:
+                status, body = await self.pipeline.get(path)
+                if status == 200:
+                    self.bytes_downloaded += len(body)
+                    return body
+                if status == 404 and missing_ok:
+                    return None
+            except PipelineError:
+                self._pipeline_failed()
+            # Anything unusual is retried the regular way, with retries and clear errors.
 
         async def once() -> bytes:
             async with self.downloader.open(url) as response:
@@ -113,6 +153,17 @@ class Fetcher:
         """
         path = object_path(checksum, ObjectType.FILE)
         url = self.url(path)
+        if self.pipeline is not None:
+            try:
+                status, result = await self.pipeline.get(path, lambda length: _FilezSink(self, checksum, path, url))
+                if status == 200:
+                    if isinstance(result, StoredFile):
+                        return result
+                    self.bytes_downloaded += len(result)
+                    return await asyncio.get_running_loop().run_in_executor(
+                        self.files, _verify_filez, self.storage, result, checksum, path, url)
+            except PipelineError:
+                self._pipeline_failed()
 
         async def once():
             async with self.downloader.open(url) as response:
@@ -175,6 +226,45 @@ def _verify_filez(storage, data: bytes, checksum: str, path: str, url: str) -> S
         raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
                              f"checksum {checksum} (got {actual}).")
     return store_verified(storage, data, hashlib.sha256(data).hexdigest())
+
+
+class _FilezSink(Sink):
+    """Streams a large pipelined `.filez` into a storage temp file through the verifier."""
+
+    def __init__(self, fetcher: Fetcher, checksum: str, path: str, url: str) -> None:
+        self.fetcher, self.checksum, self.path, self.url = fetcher, checksum, path, url
+        self.writer = fetcher.storage.writer(OBJECT_DIGESTS)
+        self.verifier = FilezVerifier()
+        self.error: Exception | None = None
+
+    def write(self, chunk: bytes) -> None:
+        if self.error is not None:
+            return
+        try:
+            self.writer.write(chunk)
+            self.verifier.update(chunk)
+        except FormatError as exc:
+            self.error = ObjectMismatch(f"The object {self.path} downloaded from {self.url} is corrupt: {exc}")
+
+    def finish(self) -> StoredFile:
+        try:
+            if self.error is not None:
+                raise self.error
+            try:
+                actual = self.verifier.finish()
+            except FormatError as exc:
+                raise ObjectMismatch(f"The object {self.path} downloaded from {self.url} is corrupt: {exc}") from None
+            if actual != self.checksum:
+                raise ObjectMismatch(f"The object {self.path} downloaded from {self.url} does not match its "
+                                     f"checksum {self.checksum} (got {actual}).")
+            self.fetcher.bytes_downloaded += self.writer.size
+            return self.writer.commit()
+        except BaseException:
+            self.writer.discard()
+            raise
+
+    def abort(self) -> None:
+        self.writer.discard()
 
 
 _made_dirs: set[str] = set()

@@ -100,7 +100,7 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
 async def _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrency, include, exclude,
                metadata_progress, object_progress):
     sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
-                 concurrency=concurrency, metadata_progress=metadata_progress, object_progress=object_progress)
+                 concurrency=fetcher.in_flight_limit, metadata_progress=metadata_progress, object_progress=object_progress)
     upstream_refs, summary, config_bytes = await sync.read_repository(include)
     refs = select_refs(upstream_refs, include, exclude)
     plan = await sync.walk_histories(refs)

@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Benchmark: pulpwood OSTree sync vs `ostree pull --mirror` from the same static server.
+
+Builds (once, cached under /tmp) an archive repository with the ostree CLI, serves it with
+nginx (or an aiohttp static server if nginx is missing) on 127.0.0.1, then measures in one run:
+
+  1. `ostree pull --mirror --depth=-1` of both refs from the static server;
+  2. a pulpwood sync (immediate, depth -1) of the same repository through a real
+     `pulpwood serve` and its REST API;
+  3. the worker processes' peak RSS (VmHWM);
+  4. a re-sync of the unchanged remote;
+  5. `ostree pull --mirror --depth=-1` from our distribution vs from the static server.
+
+Usage: python benchmarks/bench_ostree_sync.py [--files 30000] [--mb 320] [--db sqlite|postgresql]
+Targets: sync <= 1.0x ostree pull; re-sync <= 2 s; worker peak RSS <= 300 MB; pull from the
+distribution <= 1.2x pull from the static server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+MAIN, DEVEL = "bench/main", "bench/devel"
+
+
+def ostree(*args, quiet: bool = True) -> str:
+    result = subprocess.run(["ostree", *map(str, args)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"ostree {' '.join(map(str, args))} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --------------------------------------------------------------------- fixture
+
+
+def _sizes(rng: random.Random, count: int, total: int) -> list[int]:
+    raw = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.03:
+            raw.append(0)
+        elif roll < 0.85:
+            raw.append(rng.randint(64, 8 * 1024))
+        elif roll < 0.99:
+            raw.append(rng.randint(16 * 1024, 96 * 1024))
+        else:
+            raw.append(rng.randint(256 * 1024, 3 * 1024 * 1024))
+    scale = total / max(sum(raw), 1)
+    return [int(size * scale) for size in raw]
+
+
+def _write(path: Path, size: int, rng: random.Random) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Half random (incompressible), half repetitive: like real trees, some compress well.
+    half = size // 2
+    path.write_bytes(rng.randbytes(half) + bytes([rng.randrange(256)]) * (size - half))
+
+
+def build_fixture(repo: Path, files: int, megabytes: int) -> None:
+    marker = repo / ".complete"
+    if marker.exists():
+        return
+    if repo.exists():
+        shutil.rmtree(repo)
+    repo.mkdir(parents=True)
+    ostree("init", f"--repo={repo}", "--mode=archive")
+    tree = repo.parent / "tree"
+    shutil.rmtree(tree, ignore_errors=True)
+    rng = random.Random(4242)
+    sizes = _sizes(rng, files, megabytes * 1024 * 1024)
+    paths = [tree / f"usr/lib/d{i // 1500:02d}/s{(i // 60) % 25:02d}/f{i:06d}.bin" for i in range(files)]
+    print(f"building fixture: {files} files, {sum(sizes) / 1e6:.0f} MB ...", flush=True)
+    for index, (path, size) in enumerate(zip(paths, sizes)):
+        _write(path, size, rng)
+        if index % 97 == 0:
+            path.chmod(0o755)
+    (tree / "etc").mkdir(parents=True, exist_ok=True)
+    for index in range(50):
+        (tree / f"etc/link{index}").symlink_to(f"../usr/lib/d00/s00/f{index:06d}.bin")
+
+    def change(fraction: float, seed: int) -> None:
+        local = random.Random(seed)
+        for path in local.sample(paths, int(len(paths) * fraction)):
+            _write(path, local.randint(64, 32 * 1024), local)
+        for index in range(100):
+            _write(tree / f"usr/share/new{seed}/n{index}.txt", local.randint(10, 4096), local)
+
+    def commit(ref: str, number: int) -> None:
+        ostree("commit", f"--repo={repo}", f"--branch={ref}", f"--subject=commit {number}",
+               f"--add-metadata-string=version={number}", f"--timestamp=@{1_700_000_000 + number * 3600}", tree)
+        print(f"  commit {number} on {ref}", flush=True)
+
+    commit(MAIN, 1)
+    change(0.02, 2)
+    commit(MAIN, 2)
+    change(0.02, 3)
+    commit(MAIN, 3)
+    change(0.01, 4)
+    commit(DEVEL, 4)
+    change(0.01, 5)
+    commit(DEVEL, 5)
+    ostree("summary", f"--repo={repo}", "-u")
+    shutil.rmtree(tree)
+    marker.write_text("ok\n")
+
+
+# ---------------------------------------------------------------- static server
+
+
+class StaticServer:
+    def __init__(self, root: Path, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+        if nginx:
+            self.kind = "nginx"
+            conf = workdir / "nginx.conf"
+            conf.write_text(f"""
+worker_processes 2;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path {workdir}/body;
+  proxy_temp_path {workdir}/proxy;
+  fastcgi_temp_path {workdir}/fastcgi;
+  uwsgi_temp_path {workdir}/uwsgi;
+  scgi_temp_path {workdir}/scgi;
+  types {{ }}
+  default_type application/octet-stream;
+  server {{
+    listen 127.0.0.1:{self.port};
+    root {root};
+  }}
+}}
+""")
+            self.process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(workdir)],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            self.kind = "aiohttp"
+            code = ("import sys; from aiohttp import web; app = web.Application(); "
+                    "app.router.add_static('/', sys.argv[1]); web.run_app(app, host='127.0.0.1', port=int(sys.argv[2]), print=None)")
+            self.process = subprocess.Popen([sys.executable, "-c", code, str(root), str(self.port)])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "config", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise SystemExit("static server did not come up")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def timed_pull(url: str, dest: Path) -> float:
+    shutil.rmtree(dest, ignore_errors=True)
+    ostree("init", f"--repo={dest}", "--mode=archive")
+    ostree("remote", "add", f"--repo={dest}", "--no-gpg-verify", "up", url)
+    start = time.monotonic()
+    ostree("pull", f"--repo={dest}", "--mirror", "--depth=-1", "up", MAIN, DEVEL)
+    elapsed = time.monotonic() - start
+    return elapsed
+
+
+# -------------------------------------------------------------------- pulpwood
+
+
+class Pulpwood:
+    def __init__(self, workdir: Path, db: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PULP_")}
+        env.update(PULP_DATA_DIR=str(workdir / "data"), PULP_ADMIN_PASSWORD="admin",
+                   PULP_CONTENT_ORIGIN=self.base)
+        if db == "postgresql":
+            name = f"bench_{uuid.uuid4().hex[:10]}"
+            subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-qc", f"create database {name}"],
+                           check=True)
+            env["PULP_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        self.log = open(workdir / "server.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pulpwood", "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.client = httpx.Client(base_url=self.base, auth=("admin", "admin"), timeout=120)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.client.get("/pulp/api/v3/status/").json()["online_workers"]:
+                    return
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            time.sleep(0.2)
+        raise SystemExit("pulpwood did not come up; see server.log")
+
+    def post(self, path: str, **body) -> dict:
+        response = self.client.post(path, json=body)
+        if response.status_code >= 400:
+            raise SystemExit(f"POST {path} -> {response.status_code}: {response.text}")
+        return response.json()
+
+    def wait(self, task_href: str) -> dict:
+        while True:
+            task = self.client.get(task_href).json()
+            if task["state"] in ("completed", "failed", "canceled"):
+                if task["state"] != "completed":
+                    raise SystemExit(f"task {task['state']}: {task.get('error')}")
+                return task
+            time.sleep(0.02)
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if os.getpgid(int(entry.name)) == self.process.pid and int(entry.name) != self.process.pid:
+                pids.append(int(entry.name))
+            del cmdline, stat
+        return pids
+
+    def peak_rss_mb(self) -> dict[int, float]:
+        peaks = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[pid] = int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return peaks
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=30000)
+    parser.add_argument("--mb", type=int, default=320)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the pulpwood data dir")
+    args = parser.parse_args()
+
+    cache = Path(tempfile.gettempdir()) / f"pulpwood-bench-ostree-{args.files}-{args.mb}"
+    repo = cache / "repo"
+    build_fixture(repo, args.files, args.mb)
+    objects = sum(1 for _ in (repo / "objects").rglob("*.*"))
+    size = sum(p.stat().st_size for p in (repo / "objects").rglob("*.*"))
+    print(f"fixture: {repo} — {objects} objects, {size / 1e6:.0f} MB on disk")
+
+    workdir = Path(tempfile.mkdtemp(prefix="pulpwood-bench-"))
+    static = StaticServer(repo, workdir)
+    server = None
+    try:
+        pull_static = timed_pull(static.url, workdir / "pull-static")
+        print(f"ostree pull --mirror --depth=-1 from {static.kind}: {pull_static:.2f} s")
+
+        server = Pulpwood(workdir, args.db)
+        repository = server.post("/pulp/api/v3/repositories/ostree/ostree/", name="bench")
+        remote_body = {"name": "bench", "url": static.url, "policy": "immediate", "depth": -1}
+        if args.concurrency:
+            remote_body["download_concurrency"] = args.concurrency
+        remote = server.post("/pulp/api/v3/remotes/ostree/ostree/", **remote_body)
+
+        start = time.monotonic()
+        task = server.post(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
+        done = server.wait(task["task"])
+        sync_time = time.monotonic() - start
+        print(f"pulpwood sync (immediate, depth -1): {sync_time:.2f} s "
+              f"(task {done['started_at']} -> {done['finished_at']}); created {done['created_resources']}")
+        for report in done["progress_reports"]:
+            print(f"    {report['code']}: {report['done']}/{report['total']}")
+        peaks = server.peak_rss_mb()
+        print(f"worker peak RSS (VmHWM): {max(peaks.values()) if peaks else float('nan'):.0f} MB {peaks}")
+
+        start = time.monotonic()
+        task = server.post(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
+        again = server.wait(task["task"])
+        resync_time = time.monotonic() - start
+        print(f"re-sync of the unchanged remote: {resync_time:.2f} s; created {again['created_resources']}")
+
+        dist_task = server.post("/pulp/api/v3/distributions/ostree/ostree/", name="bench", base_path="bench",
+                                repository=repository["pulp_href"])
+        server.wait(dist_task["task"])
+        dist_url = f"{server.base}/pulp/content/bench/"
+        pull_ours = timed_pull(dist_url, workdir / "pull-ours")
+        ostree("fsck", f"--repo={workdir / 'pull-ours'}")
+        pull_static2 = timed_pull(static.url, workdir / "pull-static")
+        print(f"ostree pull --mirror --depth=-1 from our distribution: {pull_ours:.2f} s "
+              f"(from {static.kind} again: {pull_static2:.2f} s)")
+
+        print("\nresults")
+        print(f"  sync / ostree pull           = {sync_time / pull_static:.2f}x  (target <= 1.0)")
+        print(f"  re-sync                      = {resync_time:.2f} s  (target <= 2 s)")
+        print(f"  worker peak RSS              = {max(peaks.values()) if peaks else 0:.0f} MB  (target <= 300 MB)")
+        print(f"  pull ours / pull static      = {pull_ours / pull_static2:.2f}x  (target <= 1.2)")
+    finally:
+        if server is not None:
+            server.stop()
+        static.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"kept {workdir}")
+
+
+if __name__ == "__main__":
+    main()
