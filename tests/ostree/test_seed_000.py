@@ -116,3 +116,34 @@ def test_seed_000_sync(seed_server, upstream, tmp_path):
     assert again["state"] == "completed", again["error"]
     assert again["created_resources"] == []
     assert http(server, "GET", f"{base_addr}{repo_href}")["latest_version_href"] == version_href
+
+
+def test_cli_sync_with_ref_filters(seed_server, upstream, tmp_path):
+    """pulp-cli-ostree's own syncing-and-publishing scenario, against the same upstream."""
+    import httpx
+
+    from tests.conftest import PulpCLI
+
+    cli, (repo, url) = PulpCLI(seed_server, tmp_path), upstream
+    cli.run("ostree", "remote", "create", "--name", "filtered", "--url", url,
+            "--include-refs", '["stable"]', "--exclude-refs", '["rawhide"]')
+    cli.run("ostree", "remote", "update", "--name", "filtered",
+            "--include-refs", '["rawhide"]', "--exclude-refs", '["stable"]')
+    remote = cli.json("ostree", "remote", "show", "--name", "filtered")
+    assert (remote["include_refs"], remote["exclude_refs"]) == (["rawhide"], ["stable"])
+    cli.run("ostree", "repository", "create", "--name", "filtered", "--remote", "filtered")
+    cli.run("ostree", "repository", "sync", "--name", "filtered")
+    refs = cli.json("ostree", "repository", "ref", "list", "--repository", "filtered")
+    assert [r["name"] for r in refs] == ["rawhide"]
+
+    dist = cli.json("ostree", "distribution", "create", "--name", "filtered", "--base-path", "filtered",
+                    "--repository", "filtered")
+    content = f"{seed_server.base_url}/pulp/content/filtered/"
+    assert httpx.get(content + "refs/heads/rawhide").status_code == 200
+    assert httpx.get(content + "refs/heads/stable").status_code == 404
+    pull_and_check(tmp_path, content, "rawhide", [repo.history["rawhide"][-1]])
+
+    cli.run("ostree", "distribution", "update", "--name", "filtered", "--repository", "filtered", "--version", "0")
+    shown = cli.json("ostree", "distribution", "show", "--name", "filtered")
+    assert shown["repository_version"] == f"{dist['repository']}versions/0/"
+    assert httpx.get(content + "refs/heads/rawhide").status_code == 404
