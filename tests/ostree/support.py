@@ -34,6 +34,10 @@ def write_tree(root: Path, variant: int) -> None:
         link.unlink()
     link.symlink_to("tool")
     (root / "fake.img").write_bytes(b"")
+    try:  # xattrs travel in file headers and dirmeta, where the filesystem allows them
+        os.setxattr(root / "usr" / "data.bin", "user.pulpwood", f"v{variant}".encode())
+    except OSError:
+        pass
 
 
 @dataclass
