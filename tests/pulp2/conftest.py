@@ -37,12 +37,13 @@ class V2:
 
     def wait(self, task_href: str, timeout: float = 120) -> dict:
         deadline = time.monotonic() + timeout
+        task = None
         while time.monotonic() < deadline:
             task = self.http.get(task_href).json()
             if task["state"] in FINAL:
                 return task
             time.sleep(0.1)
-        raise AssertionError(f"task {task_href} did not finish")
+        raise AssertionError(f"task {task_href} did not finish: {task}\n{self.server.log()[-3000:]}")
 
     def follow(self, report: dict) -> list[dict]:
         """Every task of a call report, spawned tasks included, once they are all complete."""

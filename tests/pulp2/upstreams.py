@@ -22,6 +22,7 @@ def ostree(*args) -> str:
 def build_ostree_upstream(path: Path, refs=("fedora/stable", "rawhide"), commits: int = 2) -> dict[str, str]:
     """An archive repository with a few commits per ref and a summary; ref -> head commit."""
     repo = path / "repo"
+    repo.mkdir(parents=True, exist_ok=True)
     ostree("init", f"--repo={repo}", "--mode=archive")
     heads = {}
     for index, ref in enumerate(refs):
@@ -55,15 +56,24 @@ def build_file_upstream(path: Path, files: dict[str, bytes]) -> dict[str, str]:
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: D401 - keep test output clean
-        return None
+    def log_message(self, format, *args) -> None:  # keep test output clean unless asked
+        import os
+        if os.environ.get("PULP2_TEST_HTTP_LOG"):
+            with open(os.environ["PULP2_TEST_HTTP_LOG"], "a") as log:
+                log.write((format % args) + "\n")
+
+
+class _Server(ThreadingHTTPServer):
+    # Syncs open many connections at once; the default backlog of 5 drops some under load.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 @contextmanager
 def serve(directory: Path):
     """An HTTP server for `directory` on 127.0.0.1; yields its base URL (ending in '/')."""
     handler = functools.partial(_Quiet, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

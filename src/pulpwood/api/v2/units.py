@@ -85,8 +85,11 @@ async def repo_units(session: AsyncSession, repo: V2Repository, feed: str | None
     membership = present_in(repo.repository_id, latest.number)
     records: list[dict] = []
     if repo.unit_type == "ostree":
+        from sqlalchemy.orm import aliased
+
         from pulpwood_ostree.models import OstreeCommit, OstreeRef
 
+        OstreeCommit = aliased(OstreeCommit, flat=True)  # both are Content: keep the joins apart
         rows = await session.execute(
             select(OstreeRef.pulp_id, OstreeRef.name, OstreeCommit.checksum, OstreeRef.pulp_created,
                    OstreeRef.pulp_last_updated, rc.version_added)
