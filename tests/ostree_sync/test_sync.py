@@ -1,0 +1,144 @@
+"""OSTree sync end to end: a real upstream over HTTP, the REST API, a real `ostree pull`."""
+
+from __future__ import annotations
+
+import time
+
+from tests.ostree_sync.support import REFS, ostree, pull_mirror
+
+STABLE, RAWHIDE = REFS
+
+
+def test_sync_whole_history_serves_a_pullable_repository(api, upstreams, tmp_path):
+    repository = api.repository()
+    remote = api.remote(upstreams.url + "good/", depth=-1)
+    task = api.sync(repository, remote)
+    assert task["state"] == "completed", task["error"]
+    assert task["name"] == "pulp_ostree.app.tasks.synchronizing.synchronize"
+    codes = {report["code"]: report for report in task["progress_reports"]}
+    assert {"sync.downloading.metadata", "sync.downloading.artifacts", "associating.content"} <= set(codes)
+    objects = codes["sync.downloading.artifacts"]
+    assert objects["done"] == objects["total"] > 0
+    assert all(report["state"] == "completed" for report in task["progress_reports"])
+    version = api.latest(repository)
+    assert task["created_resources"] == [version["pulp_href"]]
+    counts = api.counts(version)
+    assert counts["ostree.commit"] == 6 and counts["ostree.refs"] == 2
+    assert counts["ostree.config"] == 1 and counts["ostree.summary"] == 1
+    assert counts["ostree.object"] > 20
+
+    url = api.distribute(repository)
+    for ref in REFS:
+        assert pull_mirror(url, ref, tmp_path / "all", depth=-1) == upstreams.good.history[ref]
+        assert pull_mirror(url, ref, tmp_path / "head", depth=0) == upstreams.good.history[ref][:1]
+    refs = ostree("remote", "refs", f"--repo={tmp_path / 'head'}", "up").split()
+    assert sorted(refs) == sorted(f"up:{ref}" for ref in REFS)
+
+    # An unchanged upstream: nothing new to download, no new version, quickly.
+    started = time.monotonic()
+    again = api.sync(repository, remote)
+    assert again["state"] == "completed", again["error"]
+    assert again["created_resources"] == []
+    assert api.latest(repository)["number"] == version["number"]
+    assert time.monotonic() - started < 10
+    report = {r["code"]: r for r in again["progress_reports"]}["sync.downloading.artifacts"]
+    assert report["done"] == 0
+
+
+def test_depth_selects_head_plus_parents(api, upstreams, tmp_path):
+    url = upstreams.url + "good/"
+    for depth, expected in ((0, 1), (1, 2)):
+        repository = api.repository()
+        task = api.sync(repository, api.remote(url, depth=depth))
+        assert task["state"] == "completed", task["error"]
+        assert api.counts(api.latest(repository))["ostree.commit"] == 2 * expected
+        served = api.distribute(repository)
+        for ref in REFS:
+            # A client asking for the whole history gets exactly what the version holds.
+            commits = pull_mirror(served, ref, tmp_path / f"d{depth}", depth=-1)
+            assert commits == upstreams.good.history[ref][:expected]
+
+
+def test_include_and_exclude_refs(api, upstreams, tmp_path):
+    url = upstreams.url + "good/"
+    repository = api.repository()
+    task = api.sync(repository, api.remote(url, include_refs=["fedora/*"], exclude_refs=[]))
+    assert task["state"] == "completed", task["error"]
+    refs = api.get("content/ostree/refs/", repository_version=api.latest(repository)["pulp_href"])
+    assert [ref["name"] for ref in refs["results"]] == [STABLE]
+    served = api.distribute(repository)
+    assert pull_mirror(served, STABLE, tmp_path / "stable") == upstreams.good.history[STABLE][:1]
+
+    repository = api.repository()
+    task = api.sync(repository, api.remote(url, include_refs=[], exclude_refs=["*"]))
+    assert task["state"] == "completed", task["error"]
+    counts = api.counts(api.latest(repository))
+    assert "ostree.refs" not in counts and "ostree.commit" not in counts
+    assert counts["ostree.config"] == 1
+
+
+def test_mirror_drops_a_ref_deleted_upstream_additive_keeps_it(api, upstreams, tmp_path):
+    path = upstreams.variant("shrinking")
+    url = upstreams.url + "shrinking/"
+    additive, mirrored = api.repository(), api.repository()
+    remote = api.remote(url, depth=-1)
+    for repository in (additive, mirrored):
+        assert api.sync(repository, remote)["state"] == "completed"
+    ostree("refs", f"--repo={path}", "--delete", RAWHIDE)
+    ostree("summary", f"--repo={path}", "-u")
+
+    task = api.sync(mirrored, remote, mirror=True)
+    assert task["state"] == "completed", task["error"]
+    version = api.latest(mirrored)
+    removed = api.counts(version, "removed")
+    assert removed["ostree.refs"] == 1 and removed["ostree.commit"] == 3
+    present = api.counts(version)
+    assert present["ostree.refs"] == 1 and present["ostree.commit"] == 3
+    served = api.distribute(mirrored)
+    assert pull_mirror(served, STABLE, tmp_path / "m", depth=-1) == upstreams.good.history[STABLE]
+    refs = ostree("remote", "refs", f"--repo={tmp_path / 'm'}", "up").split()
+    assert refs == [f"up:{STABLE}"]
+
+    task = api.sync(additive, remote)
+    assert task["state"] == "completed", task["error"]
+    assert task["created_resources"] == []
+    assert api.counts(api.latest(additive))["ostree.refs"] == 2
+
+
+def test_new_upstream_commit_downloads_only_what_changed(api, upstreams, tmp_path):
+    path = upstreams.variant("growing")
+    remote = api.remote(upstreams.url + "growing/", depth=-1)
+    repository = api.repository()
+    first = api.sync(repository, remote)
+    assert first["state"] == "completed", first["error"]
+    tree = tmp_path / "tree"
+    ostree("checkout", f"--repo={path}", "-U", STABLE, tree)
+    (tree / "etc/brand-new").write_text("one new file\n")
+    ostree("commit", f"--repo={path}", f"--branch={STABLE}", "--subject=v4", tree)
+    ostree("summary", f"--repo={path}", "-u")
+
+    task = api.sync(repository, remote)
+    assert task["state"] == "completed", task["error"]
+    downloaded = {r["code"]: r for r in task["progress_reports"]}["sync.downloading.artifacts"]["done"]
+    # The new file plus at most the changed directories' metadata; nothing else again.
+    assert 1 <= downloaded <= 3
+    added = api.counts(api.latest(repository), "added")
+    assert added["ostree.commit"] == 1 and added["ostree.refs"] == 1
+    served = api.distribute(repository)
+    commits = pull_mirror(served, STABLE, tmp_path / "pulled", depth=-1)
+    assert len(commits) == 4 and commits[1:] == upstreams.good.history[STABLE]
+
+
+def test_upstream_without_summary_syncs_refs_named_in_include_refs(api, upstreams, tmp_path):
+    path = upstreams.variant("no-summary")
+    (path / "summary").unlink()
+    url = upstreams.url + "no-summary/"
+    repository = api.repository()
+    task = api.sync(repository, api.remote(url, include_refs=[RAWHIDE]))
+    assert task["state"] == "completed", task["error"]
+    served = api.distribute(repository)
+    assert pull_mirror(served, RAWHIDE, tmp_path / "r") == upstreams.good.history[RAWHIDE][:1]
+
+    task = api.sync(api.repository(), api.remote(url))
+    assert task["state"] == "failed"
+    assert "no summary" in task["error"]["description"]
