@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.routing import Mount
 
 from pulpwood.content.files import serve_stored
@@ -131,9 +131,24 @@ async def serve_target(scope, send, runtime, target: ServeTarget | None, relativ
     `relative` is only ever compared with names in the database; build it with `split_path` so
     that tricks like `..` are refused the same way as here."""
     raw_path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0].decode("latin-1")
-    async with runtime.read_session() as session:
+    async with content_sessions(runtime)() as session:
         plan = await plan_target(session, target, relative, trailing_slash, scope["path"], raw_path)
     await carry_out(scope, send, runtime, plan)
+
+
+def content_sessions(runtime) -> async_sessionmaker[AsyncSession]:
+    """Read sessions for serving. On PostgreSQL they run in autocommit: a request's two
+    lookups need no common snapshot, and BEGIN/ROLLBACK would double its round trips."""
+    factory = runtime.extras.get("content_sessions")
+    if factory is None:
+        engine = runtime.engine
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+            factory = async_sessionmaker(engine, expire_on_commit=False)
+        else:
+            factory = runtime.read_session
+        runtime.extras["content_sessions"] = factory
+    return factory
 
 
 class ContentApp:
@@ -145,6 +160,7 @@ class ContentApp:
         self._prefix = prefix.encode()
         self.lookup = lookup
         self.with_index = with_index
+        self._sessions = content_sessions(runtime)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -170,7 +186,7 @@ class ContentApp:
             await send(message)
 
         try:
-            async with self.runtime.read_session() as session:
+            async with self._sessions() as session:
                 plan = await self._plan(session, path, raw.decode("latin-1"))
             await carry_out(scope, tracking_send, self.runtime, plan)
         except Exception:
