@@ -120,3 +120,20 @@ def test_modify_from_base_version(server, client, source):
     version = latest(client, repo)
     assert version["number"] == 3
     assert [r["name"] for r in units(client, "refs", version)] == ["stable"]
+
+
+def test_content_filters(server, client, source):
+    version = source["version"]
+    stable = source["refs"]["stable"]
+    assert [r["name"] for r in units(client, "refs", version, name="stable")] == ["stable"]
+    assert [r["name"] for r in units(client, "refs", version, name__regex="^raw")] == ["rawhide"]
+    assert [r["name"] for r in units(client, "refs", version, name__iregex="^STA")] == ["stable"]
+    assert [r["name"] for r in units(client, "refs", version, checksum=stable["checksum"])] == ["stable"]
+    commits = units(client, "commits", version, checksum=stable["checksum"])
+    assert [c["pulp_href"] for c in commits] == [stable["commit"]]
+    obj = source["objects"][0]
+    found = units(client, "objects", version, checksum=obj["checksum"])
+    assert obj["pulp_href"] in [o["pulp_href"] for o in found]
+    assert all(o["typ"] in (1, 2, 3) and o["relative_path"].startswith("objects/") for o in source["objects"])
+    added = client.get(API + "content/ostree/commits/", params={"repository_version_added": version["pulp_href"]})
+    assert added.json()["count"] == len(source["commits"])

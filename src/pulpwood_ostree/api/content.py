@@ -104,7 +104,8 @@ def content_routers() -> list[APIRouter]:
             **listing.href_in(OstreeCommit)}))),
         typed_router(_content_resource(OstreeRef, _serialize_refs, _filters(OstreeRef, {
             **listing.text_lookups("name", OstreeRef.name),
-            "name__iregex": lambda v: OstreeRef.name.regexp_match(v, flags="i"),
+            # An embedded "(?i)" means the same to Python's re (SQLite) and PostgreSQL AREs.
+            "name__iregex": lambda v: OstreeRef.name.regexp_match("(?i)" + v),
             "name__regex": lambda v: OstreeRef.name.regexp_match(v),
             "checksum": _checksum_of_commit}))),
         typed_router(_content_resource(OstreeObject, _simple(("checksum", "typ")), _filters(OstreeObject, {
