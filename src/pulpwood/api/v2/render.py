@@ -3,12 +3,15 @@ Pulp 2.21 fields the seed does not show), history entries and task reports."""
 
 from __future__ import annotations
 
+import re
+
 from pulpwood.api.v2.transport import oid, timestamp
 from pulpwood.api.v2.types import masked
 from pulpwood.models import Task
 from pulpwood.models.pulp2 import V2Distributor, V2History, V2Importer, V2Repository, V2TaskRecord
 from pulpwood.models.task import CANCELED, CANCELING, COMPLETED, FAILED, RUNNING, SKIPPED, WAITING
 
+CODED = re.compile(r"^([A-Z]{3}\d{4}): ")
 STATES = {WAITING: "waiting", RUNNING: "running", CANCELING: "running", COMPLETED: "finished",
           FAILED: "error", CANCELED: "canceled", SKIPPED: "skipped"}
 
@@ -85,6 +88,7 @@ def history(entry: V2History) -> dict:
 
 def _progress(task: Task, record: V2TaskRecord | None) -> dict:
     reports = task.progress_reports or []
+    failure = (task.error or {}).get("description")
     if not reports:
         return {}
     key = "progress"
@@ -99,7 +103,7 @@ def _progress(task: Task, record: V2TaskRecord | None) -> dict:
         "items_total": report.get("total") or 0, "num_processed": report.get("done") or 0,
         "num_success": report.get("done") or 0,
         "num_failures": 1 if report.get("state") == "failed" else 0,
-        "error_details": [], "details": "",
+        "error_details": [failure] if failure and report.get("state") == "failed" else [], "details": "",
     } for index, report in enumerate(reports)]
     return {key: steps}
 
@@ -111,6 +115,11 @@ def task_report(prefix: str, task: Task, record: V2TaskRecord | None, worker_nam
     if task.error:
         description = task.error.get("description") or "Task failed"
         code = task.error.get("code") or "PLP0000"
+        coded = CODED.match(description)
+        if coded:
+            code, description = coded[1], description[coded.end():]
+        elif description.startswith("Missing resource(s)"):
+            code = "PLP0009"
         error = {"code": code, "description": description, "data": task.error.get("data") or {},
                  "sub_errors": []}
         traceback = task.error.get("traceback")

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from pulpwood import hrefs
 from pulpwood.api.v2 import core
@@ -78,15 +79,30 @@ async def _history(session, **fields) -> V2History:
     return entry
 
 
+async def _insert_or_get(session, obj, lookup):
+    """Insert `obj`, or return the row a concurrent task inserted first (a savepoint keeps
+    the rest of the transaction alive)."""
+    existing = await session.scalar(lookup)
+    if existing is not None:
+        return existing, False
+    try:
+        async with session.begin_nested():
+            session.add(obj)
+            await session.flush()
+    except IntegrityError:
+        existing = await session.scalar(lookup)
+        if existing is None:
+            raise
+        return existing, False
+    return obj, True
+
+
 async def _store_file(session, storage, data: bytes) -> Artifact:
     stored = storage.store_bytes(data)
-    existing = await session.scalar(select(Artifact).where(Artifact.sha256 == stored.digests["sha256"]))
-    if existing is not None:
-        return existing
     artifact = Artifact(file=stored.file, size=stored.size,
                         **{k: v for k, v in stored.digests.items() if k in ALL_DIGEST_FIELDS})
-    session.add(artifact)
-    await session.flush()
+    artifact, _ = await _insert_or_get(session, artifact,
+                                       select(Artifact).where(Artifact.sha256 == stored.digests["sha256"]))
     return artifact
 
 
@@ -105,14 +121,13 @@ async def _harness_sync(ctx, repo: V2Repository, config: dict) -> None:
             path = f"chunk_{index % 5}/harness_unit_{index}.unit"
             data = f"harness_unit_{index}\nsearch_1=value_{index}\nsearch_2=value_{index % 5}\n".encode()
             artifact = await _store_file(session, ctx.storage, data)
-            unit = await session.scalar(select(FileContent).where(FileContent.relative_path == path,
-                                                                  FileContent.digest == artifact.sha256))
-            if unit is None:
-                unit = FileContent(relative_path=path, digest=artifact.sha256)
-                session.add(unit)
-                await session.flush()
+            unit, created = await _insert_or_get(
+                session, FileContent(relative_path=path, digest=artifact.sha256),
+                select(FileContent).where(FileContent.relative_path == path, FileContent.digest == artifact.sha256))
+            if created:
                 session.add(ContentArtifact(pulp_id=uuid7(), content_id=unit.pulp_id, artifact_id=artifact.pulp_id,
                                             relative_path=path))
+                await session.flush()
             ids.add(unit.pulp_id)
             progress.increment()
         await commit_version(session, repo.repository_id, add=ids, remove_all=True)
@@ -121,6 +136,9 @@ async def _harness_sync(ctx, repo: V2Repository, config: dict) -> None:
 
 async def _network_sync(ctx, repo: V2Repository, importer: V2Importer, itype, config: dict,
                         override: dict) -> None:
+    if not config.get("feed"):
+        code = "OST0004" if itype.kind == "ostree" else "PLP0000"
+        raise TaskError(f"{code}: Feed URL not specified")
     remote_id = importer.remote_id
     temporary = None
     if override or remote_id is None:
@@ -132,9 +150,6 @@ async def _network_sync(ctx, repo: V2Repository, importer: V2Importer, itype, co
             session.add(temporary)
             await session.flush()
             remote_id = temporary.pulp_id
-    if not config.get("feed"):
-        code = "OST0004" if itype.kind == "ostree" else "PLP0000"
-        raise TaskError(f"{code}: Feed URL not specified")
     try:
         if itype.kind == "ostree":
             await _plugin_task(OSTREE_SYNC)(ctx, remote_pk=str(remote_id), repository_pk=str(repo.repository_id),
@@ -161,7 +176,7 @@ async def sync(ctx, repo_id: str, override_config: dict | None = None) -> None:
         repo = await _load(session, repo_id)
         importer = await core.get_importer(session, repo)
         if importer is None:
-            raise TaskError(f"Missing resource(s): repository={repo_id}, importer=None")
+            raise TaskError(f"PLP0009: Missing resource(s): repository={repo_id}, importer=None")
         itype = IMPORTERS[importer.importer_type_id]
         before = await latest_version(session, repo.repository_id) if repo.repository_id else None
     config = merged(importer.config or {}, override)
