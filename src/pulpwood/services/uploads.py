@@ -16,8 +16,9 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from pulpwood import hrefs
 from pulpwood.errors import DigestMismatch, TaskError, ValidationError
@@ -123,8 +124,29 @@ async def upload_to_artifact(session: AsyncSession, storage: ArtifactStorage, up
     artifact = await save_artifact(session, stored)
     await session.delete(upload)
     await session.flush()
-    remove_upload_files(storage, upload_id)
+    # Chunk files go once the deletion is committed; if the caller's transaction fails,
+    # the upload and its chunks are both still there.
+    when_committed(session, lambda: remove_upload_files(storage, upload_id))
     return artifact
+
+
+_AFTER_COMMIT = "pulpwood_after_commit"
+
+
+def when_committed(session: AsyncSession, action) -> None:
+    """Run `action` after the session's current transaction commits (dropped on rollback)."""
+    session.sync_session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_rollback")  # the real one; savepoint rollbacks keep the actions
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 @register(UPLOAD_COMMIT)
