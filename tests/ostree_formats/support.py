@@ -93,11 +93,11 @@ class FixtureRepo:
 class _QuietHandler(SimpleHTTPRequestHandler):
     requested: list[str]
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         self.requested.append(self.path)
         super().do_GET()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -108,31 +108,39 @@ import gi
 gi.require_version("GLib", "2.0")
 from gi.repository import GLib
 
+def members(container):
+    out, depth, start = [], 0, 1
+    for index, char in enumerate(container[1:-1], start=1):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        if depth == 0 and char not in "am":
+            out.append(container[start : index + 1])
+            start = index + 1
+    return out
+
 def convert(type_str, value):
-    t = GLib.VariantType.new(type_str)
     if type_str == "v":
         inner_type, inner = value
         return GLib.Variant(inner_type, convert(inner_type, inner))
     if type_str == "ay":
         return bytes.fromhex(value)
-    if t.is_array() and t.element().is_dict_entry():
-        key, val = t.element().key().dup_string(), t.element().value().dup_string()
-        return {k: convert(val, v) for k, v in value}
-    if t.is_array():
-        return [convert(t.element().dup_string(), v) for v in value]
-    if t.is_tuple() or t.is_dict_entry():
-        members, child = [], t.first()
-        while child is not None:
-            members.append(child.dup_string())
-            child = child.next()
-        return tuple(convert(m, v) for m, v in zip(members, value))
-    if t.is_maybe():
-        return None if value is None else convert(t.element().dup_string(), value)
+    if type_str.startswith("a{"):
+        key_type, value_type = members(type_str[1:])
+        return {k: convert(value_type, v) for k, v in value}
+    if type_str[0] == "a":
+        return [convert(type_str[1:], v) for v in value]
+    if type_str[0] in "({":
+        return tuple(convert(m, v) for m, v in zip(members(type_str), value))
+    if type_str[0] == "m":
+        return None if value is None else convert(type_str[1:], value)
     return value
 
 out = []
 for type_str, value in json.load(sys.stdin):
-    out.append(GLib.Variant(type_str, convert(type_str, value)).get_data_as_bytes().get_data().hex())
+    variant = GLib.Variant(type_str, convert(type_str, value))
+    out.append(variant.get_data_as_bytes().get_data().hex())
 print(json.dumps(out))
 """
 
@@ -144,12 +152,13 @@ def _to_json(type_str: str, value: Any) -> Any:
     if type_str == "ay":
         return value.hex()
     if type_str.startswith("a{"):
-        key_type, value_type = type_str[2], type_str[3:-1]
+        value_type = type_str[3:-1]
         return [[key, _to_json(value_type, item)] for key, item in value.items()]
     if type_str.startswith("a"):
         return [_to_json(type_str[1:], item) for item in value]
     if type_str.startswith("("):
-        return [_to_json(member, item) for member, item in zip(_members(type_str), value)]
+        members = _members(type_str)
+        return [_to_json(member, item) for member, item in zip(members, value, strict=True)]
     return value
 
 
@@ -180,7 +189,7 @@ ORACLE_CASES = [
      ([("ref", (812, bytes(32), {"ostree.commit.timestamp": Variant("t", 77)}))],
       {"ostree.summary.mode": Variant("s", "archive-z2"),
        "ostree.static-deltas": Variant("a{sv}", {"a-b": Variant("ay", bytes(32))})})),
-    (PART_PAYLOAD_TYPE, ([(0, 0, 33188)], [[], [(b"n\x00", b"v")]], b"x" * 70_000, b"S\x01\x02")),
+    (PART_PAYLOAD_TYPE, ([(0, 0, 33188)], [[], [(b"n\x00", b"v")]], b"x" * 300, b"S\x01\x02")),
     (SUPERBLOCK_TYPE,
      ({"ostree.endianness": Variant("y", 108)}, 99, b"", bytes(32),
       ({}, b"", [], "s", "", 1, bytes(32), bytes(32)), b"",
@@ -201,6 +210,6 @@ def test_matches_glib_serialisation() -> None:
     if result.returncode != 0:
         pytest.skip(f"PyGObject (GLib.Variant) unavailable: {result.stderr.strip()[-200:]}")
     expected = json.loads(result.stdout)
-    for (type_str, value), glib_hex in zip(ORACLE_CASES, expected):
+    for (type_str, value), glib_hex in zip(ORACLE_CASES, expected, strict=True):
         assert gvariant.serialize(type_str, value).hex() == glib_hex, type_str
         assert gvariant.parse(type_str, bytes.fromhex(glib_hex)) == value

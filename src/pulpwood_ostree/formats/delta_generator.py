@@ -107,7 +107,8 @@ class _PartBuilder:
         meta = DeltaPartMeta(
             checksum=hashlib.sha256(part).hexdigest(),
             compressed_size=len(part),
-            # libostree records the size of the data blob here, not of the payload variant.
+            # libostree records (about) the size of the object data here, not of the payload
+            # variant; clients only use it for progress and disk-space estimates.
             uncompressed_size=len(self.blob),
             objects=tuple(self.objects),
         )

@@ -179,12 +179,12 @@ class FilezVerifier:
             out = self._inflater.decompress(chunk, _CHUNK)
             while True:
                 self._consume(out)
-                if not self._inflater.unconsumed_tail:
+                if self._inflater.eof or not self._inflater.unconsumed_tail:
                     break
                 out = self._inflater.decompress(self._inflater.unconsumed_tail, _CHUNK)
         except zlib.error as exc:
             raise FormatError(f"corrupt .filez deflate stream: {exc}") from None
-        if self._inflater.unused_data:
+        if self._inflater.unused_data or (self._inflater.eof and self._inflater.unconsumed_tail):
             raise FormatError("data after the end of the .filez deflate stream")
 
     def _consume(self, out: bytes) -> None:

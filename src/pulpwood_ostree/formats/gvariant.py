@@ -209,7 +209,7 @@ def _serialize_tuple(t: _Type, value: Any) -> bytes:
     body = bytearray()
     ends = []
     last = len(t.children) - 1
-    for index, (child, item) in enumerate(zip(t.children, value)):
+    for index, (child, item) in enumerate(zip(t.children, value, strict=True)):
         body.extend(bytes(_align(len(body), child.alignment) - len(body)))
         body.extend(_serialize(child, item))
         if child.fixed_size is None and index != last:
@@ -357,7 +357,7 @@ def _parse_tuple(t: _Type, data: memoryview) -> tuple[Any, ...]:
             end = table_start
         else:
             table_start -= width
-            if table_start < 0:
+            if width == 0 or table_start < 0:
                 raise FormatError(f"{t.code!r} framing offsets are truncated")
             end = _read_offset(data, table_start, width)
         if not pos <= end <= table_start:

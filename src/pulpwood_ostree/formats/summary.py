@@ -96,7 +96,8 @@ class Summary:
 
     @property
     def mode(self) -> str | None:
-        return self._get(KEY_MODE, "s")
+        value: str | None = self._get(KEY_MODE, "s")
+        return value
 
     @property
     def tombstone_commits(self) -> bool:
