@@ -1,4 +1,4 @@
-"""Fixtures of the file plugin tests: one real server per module, real upstreams."""
+"""Fixtures of the file plugin tests: one real server for the package, real upstreams."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from tests.conftest import PulpCLI, start_server
 from tests.file.upstream import start_upstream
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def file_server(tmp_path_factory):
     srv = start_server(tmp_path_factory.mktemp("file-server"))
     yield srv
     srv.stop()
 
 
-@pytest.fixture
-def cli(file_server, tmp_path) -> PulpCLI:
-    return PulpCLI(file_server, tmp_path)
+@pytest.fixture(scope="package")
+def cli(file_server, tmp_path_factory) -> PulpCLI:
+    # One home for all tests: pulp-cli parses and caches the API document only once.
+    return PulpCLI(file_server, tmp_path_factory.mktemp("pulp-cli-home"))
 
 
 @pytest.fixture

@@ -89,3 +89,28 @@ def test_content_create_with_repository_and_autopublish(file_server, api):
     found = api.get(CONTENT, params={"relative_path__startswith": "a/", "sha256": digest(b"bee\n")}).json()
     assert [c["pulp_href"] for c in found["results"]] == [content]
     assert api.get(CONTENT, params={"bogus": 1}).status_code == 400
+
+
+def test_immediate_resync_after_on_demand_fills_artifacts_and_publication_delete(file_server, api, upstream):
+    from tests.file.upstream import random_files, write_tree
+
+    write_tree(upstream.root, random_files(4, 800))
+    remote = api.post("/pulp/api/v3/remotes/file/file/", json={
+        "name": unique("remote"), "url": upstream.url(), "policy": "on_demand"}).json()
+    repo = new_repo(api, remote=remote["pulp_href"])
+    assert wait(file_server, api.post(repo["pulp_href"] + "sync/", json={}))["state"] == "completed"
+    latest = api.get(repo["pulp_href"]).json()["latest_version_href"]
+    listed = api.get(CONTENT, params={"repository_version": latest}).json()["results"]
+    assert [c["artifact"] for c in listed] == [None] * 4
+
+    patched = wait(file_server, api.patch(remote["pulp_href"], json={"policy": "immediate"}))
+    assert patched["state"] == "completed"
+    task = wait(file_server, api.post(repo["pulp_href"] + "sync/", json={}))
+    assert task["state"] == "completed" and task["created_resources"] == []  # same content, no version
+    listed = api.get(CONTENT, params={"repository_version": latest}).json()["results"]
+    assert all(c["artifact"] for c in listed)
+
+    publication = wait(file_server, api.post("/pulp/api/v3/publications/file/file/",
+                                             json={"repository_version": latest}))["created_resources"][0]
+    assert api.delete(publication).status_code == 204
+    assert api.get(publication).status_code == 404
