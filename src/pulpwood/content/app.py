@@ -137,17 +137,17 @@ async def serve_target(scope, send, runtime, target: ServeTarget | None, relativ
 
 
 def content_sessions(runtime) -> async_sessionmaker[AsyncSession]:
-    """Read sessions for serving. On PostgreSQL they run in autocommit: a request's two
-    lookups need no common snapshot, and BEGIN/ROLLBACK would double its round trips."""
+    """Read sessions for serving, without a transaction: a request's two lookups need no
+    common snapshot, and BEGIN/ROLLBACK would add round trips (on SQLite, thread hops) to
+    every file."""
     factory = runtime.extras.get("content_sessions")
     if factory is None:
         engine = runtime.engine
         if engine.dialect.name == "postgresql":
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-            factory = async_sessionmaker(engine, expire_on_commit=False)
-        else:
-            factory = runtime.read_session
-        runtime.extras["content_sessions"] = factory
+        elif engine.dialect.name == "sqlite":
+            engine = engine.execution_options(sqlite_begin=None)
+        factory = runtime.extras["content_sessions"] = async_sessionmaker(engine, expire_on_commit=False)
     return factory
 
 

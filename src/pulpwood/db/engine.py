@@ -45,7 +45,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
             # Writers take the lock up front: a deferred transaction that reads and then
             # writes can fail at once with "database is locked" instead of waiting.
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode:  # None: no transaction, each read statement sees its own snapshot
+                conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_deserializer=orjson.loads)
