@@ -1,0 +1,83 @@
+"""Unit tier: path splitting, MIME types, ranges, sizes and listing HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pulpwood.content.html import human_size, render_listing
+from pulpwood.content.http import UNSATISFIABLE, content_type_for, not_modified, parse_range
+from pulpwood.content.lookup import ListingEntry
+from pulpwood.content.paths import candidate_base_paths, split_path
+
+
+@pytest.mark.parametrize(("raw", "segments", "slash"), [
+    (b"", (), True), (b"a/b/", ("a", "b"), True), (b"a/b%20c.txt", ("a", "b c.txt"), False),
+    (b"caf%C3%A9", ("caf\u00e9",), False),
+])
+def test_split_path_accepts(raw, segments, slash):
+    path = split_path(raw)
+    assert path.segments == segments and path.trailing_slash is slash
+
+
+@pytest.mark.parametrize("raw", [b"a/../b", b"a/%2e%2E/b", b"a/%2F", b"a//b", b"/etc", b"a/./b", b"a%00", b"%ff",
+                                 b"a%5c..%5cb", b"."])
+def test_split_path_refuses(raw):
+    assert split_path(raw) is None
+
+
+def test_candidates_longest_first():
+    assert candidate_base_paths(("a", "b", "c")) == ["a/b/c", "a/b", "a"]
+
+
+@pytest.mark.parametrize(("name", "mime"), [
+    ("x.tar.gz", "application/gzip"), ("x.xml.gz", "application/gzip"), ("x.bz2", "application/x-bzip2"),
+    ("x.zstd", "application/zstd"), ("x.xz", "application/x-xz"), ("x.json", "application/json"),
+    ("x.txt", "text/plain"), ("x.xml", "text/xml"), ("X.JPG", "image/jpeg"), ("x.iso", "application/octet-stream"),
+    ("objects/ab/cd.filez", "application/octet-stream"), ("config", "application/octet-stream"),
+    (".hidden", "application/octet-stream"),
+])
+def test_mime_types(name, mime):
+    assert content_type_for(name) == mime
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (None, None), ("bytes=0-0", (0, 0)), ("bytes=3-", (3, 9)), ("bytes=-4", (6, 9)), ("bytes=-40", (0, 9)),
+    ("bytes=8-100", (8, 9)), ("bytes=10-", UNSATISFIABLE), ("bytes=5-2", UNSATISFIABLE),
+    ("bytes=-1-11", UNSATISFIABLE), ("bytes=0-1,3-4", UNSATISFIABLE), ("items=0-1", UNSATISFIABLE),
+])
+def test_parse_range(header, expected):
+    assert parse_range(header, 10) == expected
+
+
+@pytest.mark.parametrize(("size", "text"), [(0, "0 Bytes"), (307, "307 Bytes"), (1000, "1.0 kB"),
+                                            (4_200_000, "4.2 MB"), (3_000_000_000, "3.0 GB")])
+def test_human_size(size, text):
+    assert human_size(size) == text
+
+
+def test_not_modified_rules():
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    scope = lambda **h: {"headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in h.items()]}  # noqa: E731
+    assert not_modified(scope(if_none_match='"abc"'), '"abc"', when)
+    assert not_modified(scope(if_none_match='W/"abc", "x"'), '"abc"', when)
+    assert not not_modified(scope(if_none_match='"x"', if_modified_since="Fri, 02 Jan 2026 03:04:05 GMT"),
+                            '"abc"', when)
+    assert not_modified(scope(if_modified_since="Fri, 02 Jan 2026 03:04:05 GMT"), '"abc"', when)
+    assert not not_modified(scope(if_modified_since="Fri, 02 Jan 2026 03:04:04 GMT"), '"abc"', when)
+    assert not not_modified(scope(if_modified_since="garbage"), '"abc"', when)
+
+
+def test_listing_shape():
+    when = dt.datetime(2026, 11, 25, 14, 5, tzinfo=dt.UTC)
+    html = render_listing("/pulp/content/x/", [ListingEntry("0.iso", 4_200_000, when), ListingEntry("d/", None, when)],
+                          parent_link=True).decode()
+    lines = html.splitlines()
+    assert lines[0] == ('<html><head><title>Index of /pulp/content/x/</title></head><body bgcolor="white">'
+                        '<h1>Index of /pulp/content/x/</h1><hr><pre><a href="../">../</a>')
+    assert lines[1].startswith('<a href="./0.iso">0.iso</a> ') and lines[1].endswith("25-Nov-2026 14:05  4.2 MB")
+    assert lines[1].index("25-Nov") == 100
+    assert lines[2].startswith('<a href="./d/">d/</a> ') and lines[2].endswith("25-Nov-2026 14:05")
+    assert lines[3] == "</pre><hr></body></html>"
+    assert "&lt;" in render_listing("/p/", [ListingEntry("<b>", 1, None)], parent_link=False).decode()
