@@ -189,3 +189,16 @@ def test_distribution_without_target_is_404(seed, http):
     seed.distribution("empty/dist")
     assert http.get(PREFIX + "empty/dist/").status_code == 404
     assert http.get(PREFIX + "empty/dist/x").text == "404: Not Found"
+
+
+def test_if_range_only_honours_a_current_validator(dist, http):
+    etag = http.head(PREFIX + "serve/main/big.bin").headers["etag"]
+    fresh = http.get(PREFIX + "serve/main/big.bin", headers={"Range": "bytes=0-3", "If-Range": etag})
+    assert fresh.status_code == 206 and fresh.content == BIG[:4]
+    stale = http.get(PREFIX + "serve/main/big.bin", headers={"Range": "bytes=0-3", "If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.content == BIG
+
+
+def test_only_get_and_head(dist, http):
+    response = http.post(PREFIX + "serve/main/data.json", content=b"x")
+    assert response.status_code == 405
