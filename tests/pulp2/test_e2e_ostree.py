@@ -56,3 +56,35 @@ def test_sync_publish_and_pull(v2, v2server, upstream, tmp_path):
     distribution = v3.get("/pulp/api/v3/distributions/ostree/ostree/",
                           params={"base_path": "pulp2/ostree/atomic/e2e"}).json()["results"]
     assert distribution and distribution[0]["repository_version"] == found[0]["latest_version_href"]
+
+
+def test_copy_one_unit_by_id_then_publish_and_pull(v2, v2server, upstream, tmp_path):
+    feed, heads = upstream
+    if v2.get("repositories/ostree-e2e/").status_code != 200:
+        pytest.skip("needs the synced repository of the test above")
+    if v2.get("repositories/ostree-copy/").status_code == 200:
+        v2.run(v2.delete("repositories/ostree-copy/"))
+    created = v2.post("repositories/", {
+        "id": "ostree-copy", "importer_type_id": "ostree_web_importer", "importer_config": {"feed": feed},
+        "distributors": [{"distributor_type_id": "ostree_web_distributor", "distributor_id": "web",
+                          "distributor_config": {"relative_path": "copy/e2e"}, "auto_publish": False}]})
+    assert created.status_code == 201, created.text
+    units = v2.post("repositories/ostree-e2e/search/units/", {"criteria": {"filters": {"unit": {"branch": "rawhide"}}}})
+    (unit,) = units.json()
+    (copy,) = v2.run(v2.post("repositories/ostree-copy/actions/associate/", {
+        "source_repo_id": "ostree-e2e",
+        "criteria": {"type_ids": ["ostree"], "filters": {"unit": {"_id": unit["metadata"]["_id"]}}}}))
+    assert copy["state"] == "finished", copy["error"]
+    assert copy["result"]["units_successful"][0]["unit_key"]["branch"] == "rawhide"
+    copied = v2.post("repositories/ostree-copy/search/units/", {"criteria": {}}).json()
+    assert [u["metadata"]["_id"] for u in copied] == [unit["metadata"]["_id"]]
+    (publish,) = v2.run(v2.post("repositories/ostree-copy/actions/publish/", {"id": "web"}))
+    assert publish["state"] == "finished", publish["error"]
+    client = tmp_path / "client"
+    ostree("init", f"--repo={client}", "--mode=archive")
+    ostree("remote", "add", f"--repo={client}", "--no-gpg-verify", "pulp",
+           f"{v2server.base_url}/pulp/ostree/web/copy/e2e/")
+    ostree("pull", f"--repo={client}", "pulp", "rawhide")
+    assert ostree("rev-parse", f"--repo={client}", "pulp:rawhide") == heads["rawhide"]
+    ostree("fsck", f"--repo={client}")
+    assert "fedora/stable" not in ostree("remote", "refs", f"--repo={client}", "pulp")

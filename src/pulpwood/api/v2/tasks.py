@@ -485,6 +485,15 @@ async def _with_dependencies(session, repo: V2Repository, ids: set[uuid.UUID]) -
     return out
 
 
+async def _commit(ctx, session, repo: V2Repository, add=frozenset(), remove=None):
+    """A new version; ostree versions also get a fresh summary and config from the plugin."""
+    if repo.unit_type == "ostree":
+        from pulpwood_ostree.versioning import commit_ostree_version
+
+        return await commit_ostree_version(ctx, repo.repository_id, add=set(add), remove=remove, session=session)
+    return await commit_version(session, repo.repository_id, add=set(add), remove=remove)
+
+
 @register(ASSOCIATE)
 async def associate(ctx, source_repo_id: str, dest_repo_id: str, criteria: dict) -> None:
     async with ctx.transaction() as session:
@@ -499,7 +508,7 @@ async def associate(ctx, source_repo_id: str, dest_repo_id: str, criteria: dict)
             raise TaskError(f"PLP0044: The target importer does not support the types from the source "
                             f"({source.unit_type}).")
         ids, records = await _selected_ids(session, source, criteria)
-        version = await commit_version(session, dest.repository_id, add=await _with_dependencies(session, source, ids))
+        version = await _commit(ctx, session, dest, add=await _with_dependencies(session, source, ids))
         if version is not None:
             dest.last_unit_added = utcnow()
     _v2_result(ctx, {"units_successful": [{"type_id": r["unit_type_id"], "unit_key": unit_key(r)}
@@ -514,7 +523,7 @@ async def unassociate(ctx, repo_id: str, criteria: dict) -> None:
             _v2_result(ctx, {})
             return
         ids, records = await _selected_ids(session, repo, criteria)
-        version = await commit_version(session, repo.repository_id, remove=ids) if ids else None
+        version = await _commit(ctx, session, repo, remove=ids) if ids else None
         if version is not None:
             repo.last_unit_removed = utcnow()
     _v2_result(ctx, {"units_successful": [{"type_id": r["unit_type_id"], "unit_key": unit_key(r)}
