@@ -132,3 +132,21 @@ def test_unknown_size_streams_and_ranges(seed, upstream, http):
     assert part.status_code == 206 and part.content == data[-10:]
     assert part.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
     assert seed.artifacts_with(hashlib.sha256(data).hexdigest()) == 0
+
+
+def test_concurrent_first_fetches_store_one_artifact(seed, upstream, http, content_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = bytes(reversed(range(256))) * 3000
+    upstream.files["/c.bin"] = data
+    ids = _dist(seed, upstream, {"c.bin": RemoteFile(upstream.url + "/c.bin", data)}, "on_demand", "od/race")
+
+    def fetch(_):
+        with httpx.Client(base_url=content_server.base_url, timeout=60) as client:
+            return client.get(PREFIX + "od/race/c.bin")
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(fetch, range(4)))
+    assert all(r.status_code == 200 and r.content == data for r in responses)
+    assert seed.artifacts_with(hashlib.sha256(data).hexdigest()) == 1
+    assert seed.attached_artifact(ids["content_artifacts"]["c.bin"]) is not None
