@@ -133,25 +133,37 @@ class Downloader:
         expected = expected or {}
 
         async def once() -> StoredFile:
-            writer = self.storage.writer(digests)
+            # Every filesystem call (temp file, rename) and the hashing run in a thread: on a
+            # busy disk they cost more than the HTTP exchange and would stall every other
+            # download sharing this event loop. Small bodies never touch disk before verify.
+            writer = None
+            pending = bytearray()
+
+            def finish() -> StoredFile:
+                target = writer or self.storage.writer(digests)
+                try:
+                    if pending:
+                        target.write(bytes(pending))
+                    target.verify(expected, what or url)
+                    return target.commit()
+                except BaseException:
+                    target.discard()
+                    raise
+
             try:
-                pending = bytearray()
                 async with self.open(url) as response:
                     async for chunk in response.content.iter_chunked(CHUNK):
                         pending += chunk
                         if len(pending) >= OFFLOAD:
-                            # Hashing four digests is the costliest part of a large download:
-                            # do it off the event loop (hashlib releases the GIL), so several
-                            # downloads hash on several cores while the loop keeps reading.
+                            if writer is None:
+                                writer = await asyncio.to_thread(self.storage.writer, digests)
                             await asyncio.to_thread(writer.write, bytes(pending))
                             pending.clear()
-                if pending:
-                    writer.write(bytes(pending))
-                writer.verify(expected, what or url)
-                return writer.commit()
             except BaseException:
-                writer.discard()
+                if writer is not None:
+                    writer.discard()
                 raise
+            return await asyncio.to_thread(finish)
         try:
             return await self._with_retries(url, once)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
