@@ -97,6 +97,20 @@ def build_document(app, api_root: str) -> dict:
             paths[served] = kept
     document = {key: copy.deepcopy(value) for key, value in reference.items() if key != "paths"}
     document["paths"] = paths
+    _widen_ostree_depth(document)
     document["info"]["x-pulp-app-versions"] = component_versions()
     document["info"]["x-pulp-domain-enabled"] = False
     return document
+
+
+def _widen_ostree_depth(document: dict) -> None:
+    """Our ostree remotes take depth -1 (whole history, as `ostree pull --depth=-1`).
+
+    pulp-glue validates bodies against this document before sending, so the reference's
+    minimum of 0 would refuse `pulp ostree remote create --depth -1` client-side.
+    """
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        depth = schema.get("properties", {}).get("depth")
+        if name.endswith("ostree.OstreeRemote") or name.endswith("ostree.OstreeRemoteResponse"):
+            if depth is not None:
+                depth["minimum"] = -1

@@ -111,9 +111,9 @@ def repository_routers() -> list[APIRouter]:
         return await dispatch_from_request(
             request, SYNC_TASK,
             kwargs={"remote_pk": str(remote.pulp_id), "repository_pk": str(repository.pulp_id), "mirror": body.mirror},
-            # Seed 000 records [repository, remote] unprefixed, as Pulp did when a sync locked
-            # both exclusively; we follow the seed (two syncs from one remote just queue).
-            exclusive=[href(repository), href(remote)])
+            # The repository is locked exclusively, the remote shared; the record lists both
+            # as plain hrefs, in that order, as seed 000 shows.
+            exclusive=[href(repository)], shared=[href(remote)])
 
     @router.post(PATH + "{pk}/modify/")
     async def modify(pk: str, request: Request):
