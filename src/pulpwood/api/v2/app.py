@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse
 
 from pulpwood.api.responses import JSONResponse
-from pulpwood.api.v2 import actions, distributors, importers, orphans, repositories, server, tasks_api, users
+from pulpwood.api.v2 import (actions, distributors, importers, orphans, repositories, server, tasks_api, uploads,
+                             users)
 from pulpwood.api.v2.transport import V2Route
 from pulpwood.runtime import Runtime
 
@@ -16,7 +17,7 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 def v2_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(route_class=V2Route)
     router.include_router(server.anonymous)
-    for module in (repositories, importers, distributors, actions, tasks_api, orphans, server, users):
+    for module in (repositories, importers, distributors, actions, tasks_api, orphans, server, users, uploads):
         router.include_router(module.router)
 
     @router.api_route("/{path:path}", methods=METHODS, include_in_schema=False)

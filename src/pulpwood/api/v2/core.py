@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulpwood.api.v2.errors import InvalidValue, MissingResource, PulpDataException
-from pulpwood.api.v2.types import DISTRIBUTORS, IMPORTERS, PATH_KEYS, as_bool
+from pulpwood.api.v2.plugin_types import DISTRIBUTORS, IMPORTERS, PATH_KEYS, as_bool
 from pulpwood.db.base import utcnow
 from pulpwood.models import Distribution, Remote, Repository, RepositoryVersion
 from pulpwood.models.pulp2 import V2Distributor, V2Importer, V2Repository

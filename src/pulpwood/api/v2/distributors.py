@@ -15,7 +15,7 @@ from pulpwood.api.v2.dispatching import dispatch_v2, repo_resources
 from pulpwood.api.v2.errors import InvalidValue, MissingValue
 from pulpwood.api.v2.tasks import REMOVE_DISTRIBUTOR, UPDATE_DISTRIBUTOR
 from pulpwood.api.v2.transport import call_report, json_body, ok, v2_prefix
-from pulpwood.api.v2.types import DISTRIBUTORS, PATH_KEYS
+from pulpwood.api.v2.plugin_types import DISTRIBUTORS, PATH_KEYS
 from pulpwood.db.base import utcnow
 from pulpwood.models.pulp2 import V2Distributor, V2Repository
 

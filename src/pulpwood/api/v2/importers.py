@@ -13,7 +13,7 @@ from pulpwood.api.v2.dispatching import dispatch_v2, repo_resources
 from pulpwood.api.v2.errors import CodedError, InvalidValue, MissingResource, MissingValue
 from pulpwood.api.v2.tasks import REMOVE_IMPORTER, UPDATE_IMPORTER
 from pulpwood.api.v2.transport import call_report, json_body, ok, v2_prefix
-from pulpwood.api.v2.types import IMPORTERS, merged
+from pulpwood.api.v2.plugin_types import IMPORTERS, merged
 from pulpwood.db.base import utcnow
 from pulpwood.models.pulp2 import V2Importer, V2Repository
 

@@ -13,7 +13,7 @@ from pulpwood.api.v2.dispatching import dispatch_v2
 from pulpwood.api.v2.errors import MissingResource
 from pulpwood.api.v2.tasks import DELETE_ORPHANS
 from pulpwood.api.v2.transport import call_report, ok, v2_prefix
-from pulpwood.api.v2.types import UNIT_TYPES
+from pulpwood.api.v2.plugin_types import UNIT_TYPES
 from pulpwood.models import Content, RepositoryContent
 
 router = authed_router()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from pulpwood.api.v2.transport import oid, timestamp
-from pulpwood.api.v2.types import masked
+from pulpwood.api.v2.plugin_types import masked
 from pulpwood.models import Task
 from pulpwood.models.pulp2 import V2Distributor, V2History, V2Importer, V2Repository, V2TaskRecord
 from pulpwood.models.task import CANCELED, CANCELING, COMPLETED, FAILED, RUNNING, SKIPPED, WAITING

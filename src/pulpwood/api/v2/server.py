@@ -11,7 +11,7 @@ from pulpwood.api.deps import runtime_of
 from pulpwood.api.v2.common import authed_router
 from pulpwood.api.v2.errors import MissingResource
 from pulpwood.api.v2.transport import V2Route, ok, timestamp, v2_prefix
-from pulpwood.api.v2.types import DISTRIBUTORS, IMPORTERS, UNIT_TYPES
+from pulpwood.api.v2.plugin_types import DISTRIBUTORS, IMPORTERS, UNIT_TYPES
 from pulpwood.db.base import utcnow
 from pulpwood.models import AppStatus
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from pulpwood import hrefs
 from pulpwood.api.v2 import core
 from pulpwood.api.v2.dispatching import dispatch_v2, repo_resources
-from pulpwood.api.v2.types import DISTRIBUTORS, IMPORTERS, as_bool, merged
+from pulpwood.api.v2.plugin_types import DISTRIBUTORS, IMPORTERS, as_bool, merged
 from pulpwood.api.v2.units import repo_units, select_units, unit_key
 from pulpwood.db.base import utcnow
 from pulpwood.errors import TaskError
@@ -420,7 +420,7 @@ async def update_distributor(ctx, repo_id: str, distributor_id: str, distributor
             raise TaskError(f"Missing resource(s): repository={repo_id}, distributor={distributor_id}")
         config = merged(dist.config or {}, distributor_config or {})
         dtype = DISTRIBUTORS[dist.distributor_type_id]
-        from pulpwood.api.v2.types import PATH_KEYS
+        from pulpwood.api.v2.plugin_types import PATH_KEYS
 
         context = {"repo_id": repo_id, "publish_root": str(ctx.settings.publish_root)}
         if dtype.id in PATH_KEYS:
@@ -546,6 +546,63 @@ async def delete_orphans(ctx, type_id: str | None = None) -> None:
                 await session.execute(delete(Content).where(Content.pulp_id.in_(ids)))
                 result[v2_type] = len(ids)
     _v2_result(ctx, result)
+
+
+IMPORT_UPLOAD = "pulp.server.managers.content.upload.import_uploaded_unit"
+CHUNK = 1024 * 1024
+
+
+@register(IMPORT_UPLOAD)
+async def import_upload(ctx, repo_id: str, upload_id: str, unit_type_id: str, unit_key: dict) -> None:
+    """Import an uploaded file as an `iso` unit (name, checksum, size checked) into the repository."""
+    from pulpwood.api.v2.uploads import upload_path
+    from pulpwood.errors import DigestMismatch
+    from pulpwood.queries.versions import content_ids_in
+    from pulpwood_file.models import FileContent
+
+    async with ctx.reading() as session:
+        repo = await _load(session, repo_id)
+        importer = await core.get_importer(session, repo)
+    if importer is None or unit_type_id not in IMPORTERS[importer.importer_type_id].types or unit_type_id != "iso":
+        raise TaskError(f"PLP0047: The importer of repository {repo_id} cannot import {unit_type_id} units.")
+    name = unit_key.get("name")
+    if not isinstance(name, str) or not name or name.startswith("/") or ".." in name.split("/"):
+        raise TaskError("PLP0047: unit_key.name must be a relative file name.")
+    path = upload_path(ctx.settings, upload_id)
+    if not path.exists():
+        raise TaskError(f"PLP0009: Missing resource(s): upload_request={upload_id}")
+    writer = ctx.storage.writer()
+    try:
+        with open(path, "rb") as source:
+            while chunk := await asyncio.to_thread(source.read, CHUNK):
+                writer.write(chunk)
+        writer.verify({"sha256": unit_key.get("checksum"), "size": unit_key.get("size")}, name)
+    except DigestMismatch as exc:
+        writer.discard()
+        raise TaskError(f"PLP0047: {exc}") from None
+    stored = writer.commit()
+    async with ctx.transaction() as session:
+        artifact = Artifact(file=stored.file, size=stored.size,
+                            **{k: v for k, v in stored.digests.items() if k in ALL_DIGEST_FIELDS})
+        artifact, _ = await _insert_or_get(session, artifact,
+                                           select(Artifact).where(Artifact.sha256 == stored.digests["sha256"]))
+        unit, created = await _insert_or_get(
+            session, FileContent(relative_path=name, digest=artifact.sha256),
+            select(FileContent).where(FileContent.relative_path == name, FileContent.digest == artifact.sha256))
+        if created:
+            session.add(ContentArtifact(pulp_id=uuid7(), content_id=unit.pulp_id, artifact_id=artifact.pulp_id,
+                                        relative_path=name))
+            await session.flush()
+        latest = await latest_version(session, repo.repository_id)
+        same_path = set(await session.scalars(select(FileContent.pulp_id).where(
+            FileContent.relative_path == name, FileContent.pulp_id != unit.pulp_id,
+            FileContent.pulp_id.in_(content_ids_in(repo.repository_id, latest.number)))))
+        version = await commit_version(session, repo.repository_id, add={unit.pulp_id}, remove=same_path)
+        stored_repo = await session.get(V2Repository, repo.pulp_id)
+        if version is not None:
+            stored_repo.last_unit_added = utcnow()
+    _v2_result(ctx, {"success_flag": True, "summary": {"name": name, "checksum": artifact.sha256,
+                                                       "size": artifact.size}, "details": {}})
 
 
 __all__ = ["Task", "hrefs"]
