@@ -30,6 +30,9 @@ def test_same_exclusive_resource_runs_in_submission_order(api):
     assert tasks[0]["reserved_resources_record"] == [resource]
     listed = api.get(V3 + "tasks/", params={"reserved_resources": resource}).json()
     assert {t["pulp_href"] for t in listed["results"]} == set(hrefs)
+    prn = "prn:file.filerepository:" + resource.rstrip("/").rsplit("/", 1)[1]
+    by_prn = api.get(V3 + "tasks/", params={"exclusive_resources": prn}).json()
+    assert {t["pulp_href"] for t in by_prn["results"]} == set(hrefs)
 
 
 def test_disjoint_resources_run_in_parallel(api):

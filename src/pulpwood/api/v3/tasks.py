@@ -27,21 +27,31 @@ MINIMAL = ("pulp_href", "prn", "pulp_created", "pulp_last_updated", "pulp_api_ve
            "unblocked_at", "started_at", "finished_at", "worker")
 
 
+def _forms(value: str) -> list[str]:
+    """A resource as given plus its href when given as a PRN (records hold hrefs)."""
+    forms = [value]
+    if value.startswith("prn:"):
+        resolved = hrefs.resolve(value)
+        if resolved is not None and getattr(resolved.model, "__href_path__", None):
+            forms.append(hrefs.href_for(resolved.model, resolved.pulp_id))
+    return forms
+
+
+def _contains(column, value: str):
+    return listing.any_of(*[cast(column, String).contains(f'"{form}"', autoescape=True) for form in _forms(value)])
+
+
 def _resource_clause(column_name: str):
     def build(value: str):
-        values = listing._split([value])
-        clauses = []
-        for v in values:
-            clauses.append(cast(getattr(Task, column_name), String).contains(f'"{v}"', autoescape=True))
-        return listing.any_of(*clauses)
+        return listing.any_of(*[_contains(getattr(Task, column_name), v) for v in listing._split([value])])
     return build
 
 
 def _reserved(value: str):
     return listing.any_of(
-        cast(Task.reserved_resources_record, String).contains(f'"{value}"', autoescape=True),
-        cast(Task.exclusive_resources, String).contains(f'"{value}"', autoescape=True),
-        cast(Task.shared_resources, String).contains(f'"{value}"', autoescape=True),
+        _contains(Task.reserved_resources_record, value),
+        _contains(Task.exclusive_resources, value),
+        _contains(Task.shared_resources, value),
     )
 
 
