@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import logging
+import time
 import uuid
 
 from sqlalchemy import select
@@ -33,6 +35,8 @@ from pulpwood_ostree.sync.store import (
     save_commits,
 )
 from pulpwood_ostree.sync.walk import TreeWalker
+
+log = logging.getLogger(__name__)
 
 # Requests in flight for ostree objects; most are small, so many at once hides latency.
 DEFAULT_CONCURRENCY = 32
@@ -92,7 +96,9 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
         for name, chain in plan.chains.items():
             if len(chain) > 1:
                 delta_pairs.append((chain[1], chain[0]))
+    clock = _Clock()
     version = await sync.commit(plan, unit_ids, mirror, delta_pairs)
+    clock.lap(f"new version ({len(delta_pairs)} delta pairs considered)")
     associating.done = 1 if version is not None else 0
     associating.state = "completed"
 
@@ -101,12 +107,28 @@ async def _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrenc
                metadata_progress, object_progress):
     sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
                  concurrency=fetcher.in_flight_limit, metadata_progress=metadata_progress, object_progress=object_progress)
+    clock = _Clock()
     upstream_refs, summary, config_bytes = await sync.read_repository(include)
     refs = select_refs(upstream_refs, include, exclude)
     plan = await sync.walk_histories(refs)
+    clock.lap("metadata and histories")
     await sync.fetch_objects(plan)
+    clock.lap(f"objects ({object_progress.done} downloaded, {fetcher.bytes_downloaded} bytes)")
     unit_ids = await sync.save_units(plan, config_bytes, summary)
+    clock.lap("commits, refs and other units")
     return unit_ids, plan, sync
+
+
+class _Clock:
+    """Phase durations in the worker log: where a slow sync spends its time."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.monotonic()
+
+    def lap(self, what: str) -> None:
+        now = time.monotonic()
+        log.info("ostree sync: %s took %.2f s (%.2f s total)", what, now - self.last, now - self.start)
+        self.last = now
 
 
 class _Sync:
@@ -325,11 +347,11 @@ class _Sync:
     async def commit(self, plan: SyncPlan, unit_ids: set[uuid.UUID], mirror: bool, delta_pairs) -> object:
         async with self.ctx.transaction() as session:
             latest = await latest_version(session, self.repository_id)
-            rows = await session.execute(
-                select(Content.pulp_id, Content.pulp_type)
-                .where(Content.pulp_id.in_(content_ids_in(self.repository_id, latest.number))))
-            current_body = {pulp_id for pulp_id, pulp_type in rows.all()
-                            if pulp_type not in ("ostree.object", "ostree.summary")}
+            # Everything but objects and the (regenerated) summary: a handful of rows.
+            current_body = set(await session.scalars(
+                select(Content.pulp_id)
+                .where(Content.pulp_id.in_(content_ids_in(self.repository_id, latest.number)),
+                       Content.pulp_type.not_in(("ostree.object", "ostree.summary")))))
             # Deltas are generated only for heads new in this sync; the others keep theirs.
             fresh_pairs = [(old, new) for old, new in delta_pairs if new in plan.new]
             kept_deltas = await _delta_units(session, current_body,
