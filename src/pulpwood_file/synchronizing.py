@@ -36,8 +36,8 @@ async def _first_error(coros: list) -> list:
     return [t.result() for t in tasks]
 
 
-async def _download_missing(ctx, downloader: Downloader, units: list[Unit], progress) -> None:
-    """Fetch every artifact of `units` not stored yet; fill their artifact ids."""
+async def _download_missing(ctx, downloader: Downloader, units: list[Unit], progress) -> list:
+    """Fetch every artifact of `units` not stored yet; -> the stored files (rows not saved yet)."""
     specs = [spec for unit in units for spec in unit.artifacts]
     async with ctx.reading() as session:
         known = await lookup_artifacts(session, {s.sha256 for s in specs})
@@ -54,13 +54,19 @@ async def _download_missing(ctx, downloader: Downloader, units: list[Unit], prog
         progress.increment()
         return stored
 
-    stored = await _first_error([fetch(spec) for spec in wanted.values()])
-    if stored:
-        async with ctx.transaction() as session:
+    return await _first_error([fetch(spec) for spec in wanted.values()])
+
+
+async def _save_batch(ctx, units: list[Unit], stored: list, remote_id) -> None:
+    """One short transaction per batch: artifact rows, then units and their links."""
+    async with ctx.transaction() as session:
+        if stored:
             ids = await save_artifacts(session, stored)
-        for spec in specs:
-            if spec.artifact_id is None:
-                spec.artifact_id = ids[spec.sha256]
+            for unit in units:
+                for spec in unit.artifacts:
+                    if spec.artifact_id is None:
+                        spec.artifact_id = ids[spec.sha256]
+        await save_units(session, units, remote_id=remote_id)
 
 
 async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = False) -> None:
@@ -83,16 +89,27 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
         downloading = ctx.progress("Downloading Artifacts", "sync.downloading.artifacts") \
             if policy == "immediate" else None
         associating = ctx.progress("Associating Content", "associating.content")
-        content_ids: set[uuid.UUID] = set()
-        for batch in chunks(entries, BATCH):
-            units = [Unit(FileContent, {"relative_path": e.relative_path, "digest": e.digest},
-                          [ArtifactSpec(e.relative_path, file_url(manifest_url, e.relative_path), e.size, e.digest)])
-                     for e in batch]
-            if downloading is not None:
-                await _download_missing(ctx, downloader, units, downloading)
-            async with ctx.transaction() as session:
-                await save_units(session, units, remote_id=remote_id if policy != "immediate" else None)
-            content_ids.update(u.pulp_id for u in units)
+        saved: list[Unit] = []
+        saving: asyncio.Future | None = None  # the previous batch's save, overlapping our downloads
+        try:
+            for batch in chunks(entries, BATCH):
+                units = [Unit(FileContent, {"relative_path": e.relative_path, "digest": e.digest},
+                              [ArtifactSpec(e.relative_path, file_url(manifest_url, e.relative_path), e.size,
+                                            e.digest)])
+                         for e in batch]
+                stored = await _download_missing(ctx, downloader, units, downloading) if downloading else []
+                if saving is not None:
+                    await saving
+                saving = asyncio.ensure_future(_save_batch(
+                    ctx, units, stored, remote_id if policy != "immediate" else None))
+                saved.extend(units)
+            if saving is not None:
+                await saving
+        finally:
+            if saving is not None and not saving.done():
+                saving.cancel()
+                await asyncio.gather(saving, return_exceptions=True)
+        content_ids = {unit.pulp_id for unit in saved}
         if downloading is not None:
             downloading.state = "completed"
     async with ctx.transaction() as session:

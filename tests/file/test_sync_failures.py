@@ -151,3 +151,21 @@ def test_on_demand_file_whose_upstream_vanished_answers_502(file_server, api, up
     response = fetch(file_server, distribution, "soon-gone.bin")
     assert response.status_code == 502
     assert api.get("/pulp/api/v3/artifacts/", params={"sha256": digest(files["soon-gone.bin"])}).json()["count"] == 0
+
+
+def test_manifest_duplicates(file_server, api, upstream):
+    """The same line twice is one file; one path with two digests is refused by name."""
+    manifest = write_tree(upstream.root, {"twice.txt": b"twice\n", "other.txt": b"other\n"})
+    first = manifest.read_text().splitlines()[0]
+    manifest.write_text(manifest.read_text() + first + "\n")
+    remote, repo = make_repo(api, upstream.url())
+    assert sync(file_server, api, repo, remote)["state"] == "completed"
+    assert version_paths(api, repo) == {"twice.txt": digest(b"twice\n"), "other.txt": digest(b"other\n")}
+
+    # on_demand downloads nothing, so only the version check can catch the ambiguity.
+    manifest.write_text(manifest.read_text() + f"other.txt,{digest(b'twice')},6\n")
+    remote, repo = make_repo(api, upstream.url(), policy="on_demand")
+    task = sync(file_server, api, repo, remote)
+    assert task["state"] == "failed"
+    assert "duplicate" in task["error"]["description"] and "other.txt" in task["error"]["description"]
+    assert_no_new_version(api, repo)

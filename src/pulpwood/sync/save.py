@@ -122,7 +122,21 @@ async def save_units(session: AsyncSession, units: list[Unit], *, remote_id: uui
     id the unit now knows (an immediate sync after an on_demand one).
     """
     await lookup_units(session, units)
-    created = {id(u) for u in await _create_units(session, units)}
+    # The same unit listed twice in one batch is created once; its twins share the id.
+    first: dict[tuple, Unit] = {}
+    twins: list[tuple[Unit, Unit]] = []
+    for unit in units:
+        if unit.pulp_id is None:
+            key = (unit.model, unit.key())
+            if key in first:
+                twins.append((unit, first[key]))
+            else:
+                first[key] = unit
+    created = {id(u) for u in await _create_units(session, list(first.values()))}
+    for twin, original in twins:
+        twin.pulp_id = original.pulp_id
+    twin_ids = {id(twin) for twin, _ in twins}
+    units = [u for u in units if id(u) not in twin_ids]
     now = utcnow()
     existing = [u for u in units if id(u) not in created]
     # Touch reused units so orphan cleanup running meanwhile spares them.
