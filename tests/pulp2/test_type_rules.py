@@ -109,3 +109,11 @@ def test_repository_search(v2):
     assert len(listed) == 1
     assert_v2_error(v2.post("repositories/search/", {}), 400, "PLP0016")
     assert_v2_error(v2.post("repositories/search/", {"criteria": {"limit": "x"}}), 400, "PLP0015")
+
+
+def test_feed_credentials_move_to_basic_auth(v2):
+    _fresh(v2, "creds", importer_type_id="iso_importer",
+           importer_config={"feed": "http://al%40ice:s3cret@127.0.0.1:9/files/"})
+    config = v2.get("repositories/creds/importers/iso_importer/").json()["config"]
+    assert config == {"feed": "http://127.0.0.1:9/files/", "basic_auth_username": "al@ice",
+                      "basic_auth_password": "*****"}

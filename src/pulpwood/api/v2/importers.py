@@ -3,6 +3,8 @@ update (a task merging the config), remove (a task)."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit, urlunsplit
+
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +33,27 @@ def check_importer_body(body: dict) -> tuple[str, dict]:
         config = {}
     if not isinstance(config, dict):
         raise InvalidValue(["importer_config"])
-    config = {k: v for k, v in config.items() if v is not None}
+    config = feed_credentials({k: v for k, v in config.items() if v is not None})
     IMPORTERS[type_id].validate(config)
     return type_id, config
+
+
+def feed_credentials(config: dict) -> dict:
+    """A feed with `user:pass@` has them moved to basic_auth_* and dropped from the URL (Pulp 2)."""
+    feed = config.get("feed")
+    if not isinstance(feed, str) or "@" not in feed:
+        return config
+    parts = urlsplit(feed)
+    if parts.username is None:
+        return config
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    out = dict(config, feed=urlunsplit(parts._replace(netloc=host)))
+    out["basic_auth_username"] = unquote(parts.username)
+    if parts.password is not None:
+        out["basic_auth_password"] = unquote(parts.password)
+    return out
 
 
 async def add_importer(session: AsyncSession, repo: V2Repository, type_id: str, config: dict) -> V2Importer:
@@ -57,7 +77,7 @@ async def apply_importer_config(session: AsyncSession, repo: V2Repository, chang
     importer = await core.get_importer(session, repo)
     if importer is None:
         raise MissingResource(repository=repo.repo_id, importer="None")
-    config = merged(importer.config or {}, changes)
+    config = feed_credentials(merged(importer.config or {}, changes))
     IMPORTERS[importer.importer_type_id].validate(config)
     importer.config = config
     importer.last_updated = utcnow()

@@ -387,7 +387,9 @@ async def update_importer(ctx, repo_id: str, importer_config: dict) -> None:
         importer = await core.get_importer(session, repo)
         if importer is None:
             raise TaskError(f"Missing resource(s): repository={repo_id}, importer=None")
-        config = merged(importer.config or {}, importer_config)
+        from pulpwood.api.v2.importers import feed_credentials
+
+        config = feed_credentials(merged(importer.config or {}, importer_config))
         _validate_in_task(IMPORTERS[importer.importer_type_id], config, {})
         importer.config = config
         importer.last_updated = utcnow()
