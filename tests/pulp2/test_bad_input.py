@@ -209,3 +209,10 @@ def test_unknown_task_is_404(v2):
 def test_purge_needs_valid_states(v2):
     assert_v2_error(v2.delete("tasks/"), 403, "PLP1012")
     assert_v2_error(v2.delete("tasks/", params={"state": "canceled"}), 400, "PLP1011")
+
+
+def test_schedules_are_not_offered(v2, repo):
+    assert_v2_error(v2.get(f"repositories/{repo}/importers/harness_importer/schedules/sync/"), 501, "PLP0014")
+    assert_v2_error(v2.post(f"repositories/{repo}/distributors/d1/schedules/publish/", {"schedule": "PT1H"}),
+                    501, "PLP0014")
+    assert_v2_error(v2.get("repositories/ghost/importers/harness_importer/schedules/sync/"), 404, "PLP0009")

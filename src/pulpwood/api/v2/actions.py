@@ -171,3 +171,16 @@ async def unassociate(request: Request, repo_id: str):
                                  task_type=UNASSOCIATE, exclusive=await repo_resources(session, repo),
                                  **task_fields(request))
     return call_report(v2_prefix(request), [task.pulp_id])
+
+
+@router.api_route("/repositories/{repo_id}/importers/{importer_id}/schedules/sync/{rest:path}",
+                  methods=["GET", "POST", "PUT", "DELETE"])
+@router.api_route("/repositories/{repo_id}/distributors/{importer_id}/schedules/publish/{rest:path}",
+                  methods=["GET", "POST", "PUT", "DELETE"])
+async def schedules(request: Request, repo_id: str, importer_id: str, rest: str = ""):
+    """Scheduled syncs and publishes are not offered: a clear 501 rather than a silent no-op."""
+    from pulpwood.api.v2.errors import NotImplementedOperation
+
+    async with reading(request) as session:
+        await core.get_repo(session, repo_id)
+    raise NotImplementedOperation("schedules")
