@@ -23,7 +23,7 @@ def ostree(*args) -> str:
     return result.stdout
 
 
-def write_tree(root: Path, ref_index: int, version: int) -> None:
+def write_tree(root: Path, ref_index: int, version: int, salt: str = "") -> None:
     """Nested dirs, a symlink, an executable, empty files; changes a little per version."""
     rng = random.Random(ref_index * 100 + version)
     (root / "usr/bin").mkdir(parents=True, exist_ok=True)
@@ -40,6 +40,9 @@ def write_tree(root: Path, ref_index: int, version: int) -> None:
     (root / "usr/share/doc/deep/er/still/data.bin").write_bytes(rng.randbytes(70_000))
     (root / "usr/share/doc/shared.txt").write_text("shared by every commit\n" * 50)
     (root / f"etc/v{version}.conf").write_text(f"version={version}\n")
+    if salt:  # content no other fixture has, so no object is already stored
+        (root / "usr/bin/tool").write_text(f"#!/bin/sh\necho {salt} {ref_index}.{version}\n")
+        (root / "usr/share/doc/deep/er/still/data.bin").write_bytes(salt.encode() + rng.randbytes(70_000))
 
 
 @dataclass
@@ -51,15 +54,15 @@ class Upstream:
         return self.history[ref][0]
 
 
-def build_upstream(path: Path, commits_per_ref: int = 3, refs=REFS) -> Upstream:
+def build_upstream(path: Path, commits_per_ref: int = 3, refs=REFS, salt: str = "") -> Upstream:
     """An archive repo with `refs`, each with `commits_per_ref` commits, and a summary."""
     path.mkdir(parents=True, exist_ok=True)
     ostree("init", f"--repo={path}", "--mode=archive")
     upstream = Upstream(path)
     for index, ref in enumerate(refs):
-        tree = path.parent / f"tree-{index}"
+        tree = path.parent / f"tree-{path.name}-{index}"
         for version in range(1, commits_per_ref + 1):
-            write_tree(tree, index, version)
+            write_tree(tree, index, version, salt)
             ostree("commit", f"--repo={path}", f"--branch={ref}", f"--subject={ref} v{version}",
                    f"--add-metadata-string=version={version}", f"--timestamp=@{1_700_000_000 + version * 60}",
                    tree)
@@ -81,9 +84,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(directory: Path):
+def serve_directory(directory: Path, protocol: str = "HTTP/1.1"):
     """A real HTTP server on 127.0.0.1 serving `directory`; yields its base URL (with '/')."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    handler_class = type("Handler", (_QuietHandler,), {"protocol_version": protocol})
+    handler = functools.partial(handler_class, directory=str(directory))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

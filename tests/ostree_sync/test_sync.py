@@ -142,3 +142,34 @@ def test_upstream_without_summary_syncs_refs_named_in_include_refs(api, upstream
     task = api.sync(api.repository(), api.remote(url))
     assert task["state"] == "failed"
     assert "no summary" in task["error"]["description"]
+
+
+def test_on_demand_stores_metadata_and_serves_files_through_the_content_app(api, upstreams, tmp_path):
+    from tests.ostree_sync.support import build_upstream
+
+    fresh = build_upstream(upstreams.root / "on-demand", salt="on-demand only")
+    repository = api.repository()
+    task = api.sync(repository, api.remote(upstreams.url + "on-demand/", policy="on_demand", depth=-1))
+    assert task["state"] == "completed", task["error"]
+    version = api.latest(repository)
+    assert api.counts(version)["ostree.commit"] == 6
+    objects = api.get("content/ostree/objects/", repository_version=version["pulp_href"], limit=1000)["results"]
+    files = [o for o in objects if o["typ"] == 1]
+    trees = [o for o in objects if o["typ"] in (2, 3)]
+    # Files only this upstream has are not downloaded (empty files etc. may be shared).
+    assert sum(o["artifact"] is None for o in files) >= 6
+    assert trees and all(o["artifact"] is not None for o in trees)
+    served = api.distribute(repository)
+    for ref in REFS:
+        assert pull_mirror(served, ref, tmp_path / "od", depth=-1) == fresh.history[ref]
+
+
+def test_http10_upstream_without_keepalive_still_syncs(api, upstreams, tmp_path):
+    from tests.ostree_sync.support import serve_directory
+
+    with serve_directory(upstreams.good.path, protocol="HTTP/1.0") as url:
+        repository = api.repository()
+        task = api.sync(repository, api.remote(url))
+        assert task["state"] == "completed", task["error"]
+    served = api.distribute(repository)
+    assert pull_mirror(served, RAWHIDE, tmp_path / "p") == upstreams.good.history[RAWHIDE][:1]
