@@ -138,6 +138,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-file-"))
     processes: list[subprocess.Popen] = []
+    database = None
     try:
         print(f"generating trees under {work} ...", flush=True)
         small_bytes = make_tree(work / "up" / "small", args.small, args.small_size)
@@ -150,7 +151,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULP_")}
         env.update(PULP_DATA_DIR=str(work / "data"), PULP_ADMIN_PASSWORD=AUTH[1])
         if args.db == "postgresql":
-            name = f"bench_file_{uuid.uuid4().hex[:8]}"
+            name = database = f"bench_file_{uuid.uuid4().hex[:8]}"
             subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-qc", f"CREATE DATABASE {name}"],
                            check=True)
             env["PULP_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
@@ -189,6 +190,9 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         shutil.rmtree(work, ignore_errors=True)
+        if database:
+            subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-qc",
+                            f"DROP DATABASE IF EXISTS {database}"], check=False)
 
 
 if __name__ == "__main__":
