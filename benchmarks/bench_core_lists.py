@@ -90,7 +90,7 @@ async def count_queries(server, path: str) -> int:
     """SQL statements issued by one list request, served in-process from the same database."""
     from sqlalchemy import event
 
-    from pulpwood.api.app import create_app
+    from pulpwood.server import create_app
     from pulpwood.runtime import build_runtime
 
     runtime = build_runtime(settings_of(server))

@@ -64,7 +64,7 @@ def _ensure_admin(settings: Settings) -> None:
 def _run_http(settings: Settings, bind: str, *, api: bool, content: bool) -> None:
     import uvicorn
 
-    from pulpwood.api.app import create_app
+    from pulpwood.server import create_app
     from pulpwood.runtime import build_runtime
 
     host, port = _split_bind(bind)
@@ -147,8 +147,10 @@ def content(bind: str) -> None:
 @main.command()
 def worker() -> None:
     """One task worker."""
+    from pulpwood.server import load_task_functions
     from pulpwood.worker.loop import run_worker
 
+    load_task_functions()
     asyncio.run(run_worker(_settings()))
 
 

@@ -27,7 +27,7 @@ def db(tmp_path_factory):
 
 
 def test_custom_prefix_serves_a_version(db):
-    from pulpwood.api.app import create_app
+    from pulpwood.server import create_app
     from pulpwood.runtime import build_runtime
     from tests.content.conftest import server_settings
 
@@ -67,7 +67,7 @@ def test_custom_prefix_serves_a_version(db):
 
 
 def test_content_path_prefix_setting_is_honoured(db):
-    from pulpwood.api.app import create_app
+    from pulpwood.server import create_app
     from pulpwood.runtime import build_runtime
     from pulpwood.settings import Settings
 

@@ -19,11 +19,6 @@ def register(name: str):
 
 
 def core_tasks() -> dict[str, Callable[..., Any]]:
-    # Importing the services registers their tasks.
-    import pulpwood.services.tasks  # noqa: F401
-    try:
-        import pulpwood.api.v2.tasks  # noqa: F401  (the Pulp 2 API's task functions)
-    except ImportError:  # the v2 layer is optional; v3 tasks must run without it
-        pass
-
+    """Everything registered so far; the process entry point imports the modules that register
+    (see pulpwood.server.load_task_functions), so this layer depends on none of them."""
     return _CORE

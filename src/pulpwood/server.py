@@ -1,0 +1,72 @@
+"""The composition root: one ASGI app out of the API and content front doors, with the
+process's status rows and heartbeats; and the task catalogue every process loads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import FastAPI
+
+from pulpwood.api.app import install_api
+from pulpwood.api.app import load_task_functions as load_api_tasks
+from pulpwood.api.middleware import CorrelationIdMiddleware
+from pulpwood.content.app import mount_content
+from pulpwood.content.pulp2_paths import mount_v2_content
+from pulpwood.models.worker import API_APP, CONTENT_APP
+from pulpwood.runtime import Runtime
+from pulpwood.worker.heartbeat import heartbeat, reap_missing, register_app, unregister_app
+
+log = logging.getLogger(__name__)
+
+
+def load_task_functions() -> None:
+    """Register every core task function (plugins bring theirs in their PluginSpec)."""
+    load_api_tasks()
+
+
+async def _heartbeats(runtime: Runtime, app_ids: list) -> None:
+    interval = max(runtime.settings.worker_ttl / 3, 0.5)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            for app_id in app_ids:
+                await heartbeat(runtime, app_id)
+            await reap_missing(runtime)
+        except Exception:  # noqa: BLE001 - retried at the next beat
+            log.exception("heartbeat failed")
+
+
+def create_app(runtime: Runtime, *, serve_api: bool = True, serve_content: bool = True) -> FastAPI:
+    load_task_functions()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app_ids = []
+        if serve_api:
+            app_ids.append(await register_app(runtime, API_APP))
+        if serve_content:
+            app_ids.append(await register_app(runtime, CONTENT_APP))
+        # Tasks this process runs inline are recorded against its first status row.
+        runtime.app_status_id = app_ids[0] if app_ids else None
+        beat = asyncio.ensure_future(_heartbeats(runtime, app_ids))
+        try:
+            yield
+        finally:
+            beat.cancel()
+            for app_id in app_ids:
+                with contextlib.suppress(Exception):
+                    await unregister_app(runtime, app_id)
+            await runtime.close()
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan, redirect_slashes=False)
+    app.state.runtime = runtime
+    if serve_api:
+        install_api(app, runtime)
+    if serve_content:
+        mount_content(app, runtime)
+        mount_v2_content(app, runtime)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app
