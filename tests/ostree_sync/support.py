@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -84,9 +85,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(directory: Path, protocol: str = "HTTP/1.1"):
-    """A real HTTP server on 127.0.0.1 serving `directory`; yields its base URL (with '/')."""
-    handler_class = type("Handler", (_QuietHandler,), {"protocol_version": protocol})
+def serve_directory(directory: Path, protocol: str = "HTTP/1.1", delay: float = 0.0):
+    """A real HTTP server on 127.0.0.1 serving `directory`; yields its base URL (with '/').
+
+    `delay` seconds are spent before answering each object request (a slow upstream).
+    """
+    def do_GET(self):  # noqa: N802 - http.server naming
+        if delay and "/objects/" in self.path:
+            time.sleep(delay)
+        return _QuietHandler.do_GET(self)
+
+    handler_class = type("Handler", (_QuietHandler,), {"protocol_version": protocol, "do_GET": do_GET})
     handler = functools.partial(handler_class, directory=str(directory))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True

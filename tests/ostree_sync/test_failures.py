@@ -70,3 +70,26 @@ def test_missing_head_commit_fails(api, upstreams):
     assert task["state"] == "failed"
     assert head[2:] in task["error"]["description"]
     _assert_no_new_version(api, repository)
+
+
+def test_canceled_sync_leaves_no_version_and_no_temp_files(api, upstreams):
+    import time
+
+    from tests.ostree_sync.support import build_upstream, serve_directory
+
+    build_upstream(upstreams.root / "slow", salt="slow upstream")
+    with serve_directory(upstreams.root / "slow", delay=0.3) as url:
+        repository = api.repository()
+        remote = api.remote(url, depth=-1)
+        task = api.post(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
+        deadline = time.monotonic() + 30
+        while api.get(task["task"])["state"] != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        response = api.client.patch(task["task"], json={"state": "canceled"})
+        assert response.status_code in (200, 202), response.text
+        final = api.server.wait_task(task["task"])
+    assert final["state"] == "canceled"
+    _assert_no_new_version(api, repository)
+    temp = api.server.data_dir / "media" / "tmp"
+    assert not temp.exists() or not any(temp.iterdir())
