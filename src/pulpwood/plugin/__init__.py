@@ -55,7 +55,7 @@ __all__ = sorted([
     "ContentApp", "DistributionInfo", "ServeTarget", "mount_prefix", "newest_publication",
     "serve_publications", "serve_target", "serve_versions",
     "ADD_AND_REMOVE", "add_and_remove", "after_new_version", "new_version", "load_settings",
-    "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS", "serve_publications",
+    "DISTRIBUTION_FILTERS", "PUBLICATION_FILTERS", "REMOTE_FILTERS",
     "ArtifactSpec", "DownloadConfig", "DownloadError", "Downloader", "StoredFile", "Unit", "Upload",
     "UploadChunk", "duplicates_validator", "lookup_artifacts", "lookup_units", "replaced_by",
     "save_artifacts", "save_units",
