@@ -173,3 +173,32 @@ def test_http10_upstream_without_keepalive_still_syncs(api, upstreams, tmp_path)
         assert task["state"] == "completed", task["error"]
     served = api.distribute(repository)
     assert pull_mirror(served, RAWHIDE, tmp_path / "p") == upstreams.good.history[RAWHIDE][:1]
+
+
+def test_upstream_static_deltas_are_synced_and_served(api, upstreams, tmp_path):
+    import hashlib
+
+    import httpx
+
+    path = upstreams.variant("with-deltas")
+    ostree("static-delta", "generate", f"--repo={path}", RAWHIDE)
+    ostree("summary", f"--repo={path}", "-u")
+    superblocks = list((path / "deltas").rglob("superblock"))
+    assert len(superblocks) == 1
+    repository = api.repository(compute_delta=False)
+    task = api.sync(repository, api.remote(upstreams.url + "with-deltas/", depth=1, include_refs=[RAWHIDE]))
+    assert task["state"] == "completed", task["error"]
+    content = api.get("content/ostree/content/", repository_version=api.latest(repository)["pulp_href"])
+    paths = {unit["relative_path"] for unit in content["results"]}
+    expected = {str(p.relative_to(path)) for p in (path / "deltas").rglob("*") if p.is_file()}
+    assert expected <= paths
+    served = api.distribute(repository)
+    superblock = str(superblocks[0].relative_to(path))
+    body = httpx.get(served + superblock).content
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(superblocks[0].read_bytes()).hexdigest()
+    # A non-archive client pull may use the delta; either way it must succeed.
+    target = tmp_path / "bare"
+    ostree("init", f"--repo={target}", "--mode=bare-user")
+    ostree("remote", "add", f"--repo={target}", "--no-gpg-verify", "up", served)
+    ostree("pull", f"--repo={target}", "up", RAWHIDE)
+    ostree("fsck", f"--repo={target}")
