@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import logging
 import time
 import uuid
@@ -25,10 +26,7 @@ from pulpwood_ostree.formats import (
     Commit, FormatError, ObjectType, RepoConfig, Summary, Superblock, delta_part_path,
     delta_superblock_path, is_checksum, object_path, parse_delta_name,
 )
-from pulpwood_ostree.models import (
-    OstreeCommit, OstreeConfig, OstreeContent, OstreeObject, OstreeRef, OstreeRemote, OstreeRepository,
-    OstreeSummary,
-)
+from pulpwood_ostree.models import OstreeConfig, OstreeContent, OstreeRef, OstreeRemote, OstreeRepository
 from pulpwood_ostree.sync.fetch import Fetcher
 from pulpwood_ostree.sync.store import (
     KnownCommit, NewCommit, ObjectSaver, commit_object_ids, link_parents, lookup_commit, save_commit_objects,
@@ -323,8 +321,6 @@ class _Sync:
             data = await self.fetcher.get_bytes(path, missing_ok=True)
             if data is None:
                 continue
-            import hashlib
-
             if hashlib.sha256(data).hexdigest() != superblock_sha:
                 raise TaskError(f"The static delta {path} does not match the checksum in the summary.")
             superblock = Superblock.from_bytes(data)

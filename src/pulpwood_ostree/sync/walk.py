@@ -11,20 +11,13 @@ commits share it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import uuid
 
 from pulpwood.plugin import ProgressReport, TaskError
-from pulpwood_ostree.formats import DirTree, ObjectType
-from pulpwood_ostree.sync.fetch import Fetcher, store_verified
+from pulpwood_ostree.formats import DirTree, ObjectType, object_path
+from pulpwood_ostree.sync.fetch import Fetcher
 from pulpwood_ostree.sync.store import Key, Known, NewObject, ObjectSaver, lookup_objects
 
 FILE, DIR_TREE, DIR_META = int(ObjectType.FILE), int(ObjectType.DIR_TREE), int(ObjectType.DIR_META)
-
-
-def store_small(storage, data: bytes):
-    """Store a small verified file (sha256 only, see fetch.OBJECT_DIGESTS)."""
-    return store_verified(storage, data, hashlib.sha256(data).hexdigest())
 
 
 class TreeWalker:
@@ -166,9 +159,4 @@ class TreeWalker:
 
 
 def _path(key: Key) -> str:
-    from pulpwood_ostree.formats import object_path
-
     return object_path(key[0], ObjectType(key[1]))
-
-
-__all__ = ["TreeWalker", "store_small", "uuid"]
