@@ -8,7 +8,7 @@ PINNED = {
     "DistributionInfo", "DownloadConfig", "DownloadError", "Downloader", "FilterSet", "JSONResponse",
     "NotFound", "PUBLICATION_FILTERS", "PluginSpec", "ProgressReport", "Publication",
     "PublishedArtifact", "REMOTE_FILTERS", "REPOSITORY_FILTERS", "Remote", "RemoteArtifact",
-    "RemoteBody", "Repository", "RepositoryBody", "RepositoryContent", "RepositoryVersion",
+    "RemoteBody", "Repository", "RepositoryAddRemoveContent", "RepositoryBody", "RepositorySyncBody", "RepositoryContent", "RepositoryVersion",
     "ServeTarget", "StoredFile", "TaskContext", "TaskError", "TypedResource", "Unit", "Upload",
     "UploadChunk", "ValidationError", "add_and_remove", "after_create", "after_new_version",
     "base_fields", "check_base_path", "check_labels", "chunks", "collection_href", "commit_version",

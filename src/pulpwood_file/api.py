@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from pulpwood.plugin import (
     ADD_AND_REMOVE, DISTRIBUTION_FILTERS, PUBLICATION_FILTERS, REMOTE_FILTERS, REPOSITORY_FILTERS, Artifact,
-    Body, Content, DistributionBody, FilterSet, JSONResponse, Publication, RemoteBody, RepositoryBody,
+    Body, Content, DistributionBody, FilterSet, JSONResponse, Publication, RemoteBody,
+    RepositoryAddRemoveContent, RepositoryBody, RepositorySyncBody,
     RepositoryVersion, TypedResource, Upload, ValidationError, after_create, check_base_path,
     content_serializer, dispatch_from_request, distribution_columns, distribution_serializer, get_object, href,
     href_for, listing, load_settings, publication_serializer, read_body, remote_columns, remote_serializer,
@@ -30,16 +31,6 @@ class FileRepositoryBody(RepositoryBody):
     manifest: str | None = DEFAULT_MANIFEST
 
 
-class SyncBody(Body):
-    remote: str | None = None
-    mirror: bool = False
-
-
-class ModifyBody(Body):
-    add_content_units: list[str] = []
-    remove_content_units: list[str] = []
-    base_version: str | None = None
-    overwrite: bool = True
 
 
 class PublicationBody(Body):
@@ -156,7 +147,7 @@ def actions_router() -> APIRouter:
 
     @router.post(repo_path + "{pk}/sync/")
     async def sync(pk: str, request: Request) -> JSONResponse:
-        body = validate(SyncBody, await read_body(request))
+        body = validate(RepositorySyncBody, await read_body(request))
         async with writing(request) as session:
             repository = await get_object(session, FileRepository, pk)
             remote = await resolve_field(session, "remote", body.remote, FileRemote) if body.remote else None
@@ -174,7 +165,7 @@ def actions_router() -> APIRouter:
 
     @router.post(repo_path + "{pk}/modify/")
     async def modify(pk: str, request: Request) -> JSONResponse:
-        body = validate(ModifyBody, await read_body(request))
+        body = validate(RepositoryAddRemoveContent, await read_body(request))
         if "*" in body.remove_content_units and len(body.remove_content_units) > 1:
             raise ValidationError({"remove_content_units": ["'*' cannot be combined with other content units."]})
         async with writing(request) as session:

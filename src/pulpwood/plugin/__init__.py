@@ -16,8 +16,8 @@ from pulpwood.api.v3.distributions import (
 from pulpwood.api.v3.publications import PUBLICATION_FILTERS, publication_serializer
 from pulpwood.api.v3.remotes import REMOTE_FILTERS, RemoteBody, remote_columns, remote_serializer
 from pulpwood.api.v3.repositories import (
-    REPOSITORY_FILTERS, RepositoryBody, after_create, repository_columns, repository_serializer,
-    versions_router,
+    REPOSITORY_FILTERS, RepositoryAddRemoveContent, RepositoryBody, RepositorySyncBody, after_create,
+    repository_columns, repository_serializer, versions_router,
 )
 from pulpwood.api.v3.typed import TypedResource, typed_router
 from pulpwood.api.validation import Body, validate
@@ -62,7 +62,7 @@ __all__ = sorted([
     "Artifact", "Base", "Body", "Content", "ContentArtifact", "DigestMismatch", "Distribution",
     "DistributionBody", "FilterSet", "JSONResponse", "NotFound", "PluginSpec", "ProgressReport",
     "Publication", "PublishedArtifact", "REPOSITORY_FILTERS", "Remote", "RemoteArtifact", "RemoteBody",
-    "Repository", "RepositoryBody", "RepositoryContent", "RepositoryVersion", "TaskContext", "TaskError",
+    "Repository", "RepositoryAddRemoveContent", "RepositoryBody", "RepositorySyncBody", "RepositoryContent", "RepositoryVersion", "TaskContext", "TaskError",
     "TypedResource", "ValidationError", "after_create", "base_fields", "check_base_path", "check_labels",
     "chunks", "collection_href", "commit_version", "content_ids_in", "content_serializer", "correlation_id",
     "dispatch_from_request", "distribution_columns", "distribution_serializer", "get_object", "get_version",

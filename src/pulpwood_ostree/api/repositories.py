@@ -12,7 +12,8 @@ from pydantic import Field
 from sqlalchemy import select
 
 from pulpwood.plugin import (
-    REPOSITORY_FILTERS, Artifact, Body, Content, RepositoryBody, TypedResource, ValidationError,
+    REPOSITORY_FILTERS, Artifact, Body, Content, RepositoryAddRemoveContent, RepositoryBody,
+    RepositorySyncBody, TypedResource, ValidationError,
     after_create, dispatch_from_request, get_object, href, read_body, reading, repository_columns,
     repository_serializer, require_user, resolve, resolve_field, resolve_version, runtime_of, typed_router,
     validate, versions_router,
@@ -27,16 +28,6 @@ class OstreeRepositoryBody(RepositoryBody):
     compute_delta: bool = True
 
 
-class SyncBody(Body):
-    remote: str | None = None
-    mirror: bool = False
-
-
-class ModifyBody(Body):
-    add_content_units: list[str] = []
-    remove_content_units: list[str] = []
-    base_version: str | None = None
-    overwrite: bool = True
 
 
 class ImportAllBody(Body):
@@ -95,7 +86,7 @@ def repository_routers() -> list[APIRouter]:
 
     @router.post(PATH + "{pk}/sync/")
     async def sync(pk: str, request: Request):
-        body = validate(SyncBody, await read_body(request))
+        body = validate(RepositorySyncBody, await read_body(request))
         async with reading(request) as session:
             repository = await get_object(session, OstreeRepository, pk)
             if body.remote:
@@ -117,7 +108,7 @@ def repository_routers() -> list[APIRouter]:
 
     @router.post(PATH + "{pk}/modify/")
     async def modify(pk: str, request: Request):
-        body = validate(ModifyBody, await read_body(request))
+        body = validate(RepositoryAddRemoveContent, await read_body(request))
         async with reading(request) as session:
             repository = await get_object(session, OstreeRepository, pk)
             if "*" in body.remove_content_units:

@@ -37,6 +37,22 @@ class RepositoryBody(Body):
     pulp_labels: dict[str, str | None] = {}
 
 
+class RepositorySyncBody(Body):
+    """`POST {repo}sync/` (Pulp's RepositorySyncURL)."""
+
+    remote: str | None = None
+    mirror: bool = False
+
+
+class RepositoryAddRemoveContent(Body):
+    """`POST {repo}modify/`: removals apply before additions, from `base_version` if given."""
+
+    add_content_units: list[str] = []
+    remove_content_units: list[str] = []
+    base_version: str | None = None
+    overwrite: bool = True
+
+
 def repository_columns(remote_model=Remote):
     async def columns(session, body: RepositoryBody, current) -> dict[str, Any]:
         remote = await resolve_field(session, "remote", body.remote, remote_model) if body.remote else None
