@@ -33,7 +33,7 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from pulpwood.plugin import (
-    RepositoryVersion, TaskError, commit_version, get_version, href, latest_version,
+    Content, RepositoryVersion, TaskError, commit_version, content_ids_in, get_version, href, latest_version,
     version_content_ids,
 )
 from pulpwood_ostree.formats import FormatError, RepoConfig, b64_to_checksum, build_summary, delta_name
@@ -42,6 +42,8 @@ from pulpwood_ostree.units import artifact_paths, read_unit_bytes, save_file_uni
 
 DEFAULT_CONFIG = RepoConfig.new().to_text().encode()
 KEYED_MODELS = (OstreeRef, OstreeConfig, OstreeSummary, OstreeContent)
+# Unit types without a repository key that never shape the summary by themselves.
+PLAIN_TYPES = ("ostree.object", "ostree.commit")
 
 
 async def commit_ostree_version(
@@ -55,6 +57,7 @@ async def commit_ostree_version(
     compute_delta_pairs=None,
     session=None,
     base_version_id: uuid.UUID | None = None,
+    objects: set[uuid.UUID] | None = None,
 ) -> RepositoryVersion | None:
     """Write the version ``base (or latest) - remove + add`` with a fresh summary.
 
@@ -62,33 +65,48 @@ async def commit_ostree_version(
     delta is generated for each pair (both commits must be stored) and added too.
     ``base_version_id`` (a RepositoryVersion id, possibly of another repository) or
     ``base_number`` (of this repository) picks the starting content instead of the latest.
+    ``objects``: ids the caller knows to be object or commit units (a sync's tens of
+    thousands); they have no repository key and do not shape the summary, so they skip those
+    per-id lookups. Such units already in the starting version are recognised in SQL.
     Returns the new RepositoryVersion (and reports it with ``ctx.created``) or None when the
     result equals the latest version.
     """
-    args = (repository_id, add, remove, remove_all, base_number, compute_delta_pairs, base_version_id)
+    args = (repository_id, add, remove, remove_all, base_number, compute_delta_pairs, base_version_id,
+            objects)
     if session is None:
         async with ctx.transaction() as session:
             return await _commit(ctx, session, *args)
     return await _commit(ctx, session, *args)
 
 
-async def _commit(ctx, session, repository_id, add, remove, remove_all, base_number, delta_pairs, base_version_id):
+async def _commit(ctx, session, repository_id, add, remove, remove_all, base_number, delta_pairs, base_version_id,
+                  objects):
     storage = ctx.storage
     add = set(add or ())
     latest = await latest_version(session, repository_id)
     current = await version_content_ids(session, repository_id, latest.number)
+    start_at = (repository_id, latest.number)
     if base_version_id is not None:
         base = await session.get(RepositoryVersion, base_version_id)
         if base is None:
             raise TaskError("The base version no longer exists.")
         start = await version_content_ids(session, base.repository_id, base.number)
+        start_at = (base.repository_id, base.number)
         base_number = base.number if base.repository_id == repository_id else None
     elif base_number is not None and base_number != latest.number:
         if await get_version(session, repository_id, base_number) is None:
             raise TaskError(f"Repository version {base_number} does not exist.")
         start = await version_content_ids(session, repository_id, base_number)
+        start_at = (repository_id, base_number)
     else:
         start = current
+    plain: set[uuid.UUID] = set()
+    if objects is not None:
+        plain = set(objects)
+        if not remove_all:
+            plain |= set(await session.scalars(
+                select(Content.pulp_id).where(Content.pulp_id.in_(content_ids_in(*start_at)),
+                                              Content.pulp_type.in_(PLAIN_TYPES))))
     desired = set() if remove_all else start - set(remove or ())
     if delta_pairs:
         from pulpwood_ostree.static_deltas import generate_delta_units
@@ -96,18 +114,19 @@ async def _commit(ctx, session, repository_id, add, remove, remove_all, base_num
         for from_checksum, to_checksum in delta_pairs:
             add |= await generate_delta_units(session, storage, from_checksum, to_checksum)
     desired |= add
-    desired = await _apply_repo_keys(session, desired, add)
+    keyed = await _apply_repo_keys(session, desired - plain, add)
+    desired = keyed | (desired & plain)
 
-    summaries = await _ids_of(session, OstreeSummary, desired)
+    summaries = await _ids_of(session, OstreeSummary, keyed)
     body = desired - summaries
     if not body:
         final = set()
     else:
         final = set(body)
-        if not await _ids_of(session, OstreeConfig, final):
+        if not await _ids_of(session, OstreeConfig, keyed):
             config = await save_file_unit(session, storage, OstreeConfig, "config", DEFAULT_CONFIG)
             final.add(config.pulp_id)
-        summary_bytes = await build_version_summary(session, storage, final)
+        summary_bytes = await build_version_summary(session, storage, final - plain)
         summary = await save_file_unit(session, storage, OstreeSummary, "summary", summary_bytes)
         final.add(summary.pulp_id)
     if final == current:

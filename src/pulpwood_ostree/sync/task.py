@@ -359,9 +359,12 @@ class _Sync:
                 return None
             walked = set(self._to_walk(plan))
             skipped = [plan.known[c].pulp_id for c in {c for ch in plan.chains.values() for c in ch} - walked]
-            add = body | set(self.saver.ids.values())
-            add |= await commit_object_ids(session, skipped)
-            return await _commit_version(self.ctx, session, self.repository_id, add, mirror, fresh_pairs)
+            objects = set(self.saver.ids.values())
+            objects |= await commit_object_ids(session, skipped)
+            commits = {c.pulp_id for c in plan.known.values()} | {c.pulp_id for c in plan.new.values()}
+            add = body | objects
+            return await _commit_version(self.ctx, session, self.repository_id, add, mirror, fresh_pairs,
+                                         objects=objects | (commits & body))
 
 
 async def _delta_units(session, current: set[uuid.UUID], pairs) -> set[uuid.UUID]:
@@ -375,7 +378,7 @@ async def _delta_units(session, current: set[uuid.UUID], pairs) -> set[uuid.UUID
     return ids
 
 
-async def _commit_version(ctx, session, repository_id, add, mirror, delta_pairs):
+async def _commit_version(ctx, session, repository_id, add, mirror, delta_pairs, objects=None):
     try:
         from pulpwood_ostree.versioning import commit_ostree_version
     except ImportError:  # pragma: no cover - versioning is written alongside
@@ -383,4 +386,4 @@ async def _commit_version(ctx, session, repository_id, add, mirror, delta_pairs)
 
         return await commit_version(session, repository_id, add=add, remove_all=mirror)
     return await commit_ostree_version(ctx, repository_id, add=add, remove_all=mirror,
-                                       compute_delta_pairs=delta_pairs or None, session=session)
+                                       compute_delta_pairs=delta_pairs or None, session=session, objects=objects)
