@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount
 
 from pulpwood.content.files import serve_stored
@@ -32,6 +32,7 @@ from pulpwood.content.lookup import (
 )
 from pulpwood.content.ondemand import serve_remote
 from pulpwood.content.paths import RequestPath, candidate_base_paths, split_path
+from pulpwood.content.reads import content_sessions
 from pulpwood.content.targets import ServeTarget, find_distribution, resolver_for
 from pulpwood.models import Distribution
 
@@ -134,21 +135,6 @@ async def serve_target(scope, send, runtime, target: ServeTarget | None, relativ
     async with content_sessions(runtime)() as session:
         plan = await plan_target(session, target, relative, trailing_slash, scope["path"], raw_path)
     await carry_out(scope, send, runtime, plan)
-
-
-def content_sessions(runtime) -> async_sessionmaker[AsyncSession]:
-    """Read sessions for serving, without a transaction: a request's two lookups need no
-    common snapshot, and BEGIN/ROLLBACK would add round trips (on SQLite, thread hops) to
-    every file."""
-    factory = runtime.extras.get("content_sessions")
-    if factory is None:
-        engine = runtime.engine
-        if engine.dialect.name == "postgresql":
-            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        elif engine.dialect.name == "sqlite":
-            engine = engine.execution_options(sqlite_begin=None)
-        factory = runtime.extras["content_sessions"] = async_sessionmaker(engine, expire_on_commit=False)
-    return factory
 
 
 class ContentApp:
