@@ -28,6 +28,8 @@ from pulpwood_ostree.formats import ObjectType, object_path
 from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeObject
 
 BATCH = 500
+# Objects waiting behind a running background save before adders wait (memory bound).
+MAX_PENDING = 8 * BATCH
 _random = random.Random()
 
 
@@ -147,6 +149,17 @@ async def save_artifacts(session, files: list[StoredFile]) -> dict[str, uuid.UUI
     missing = [f for sha, f in by_sha.items() if sha not in ids]
     if missing:
         now = utcnow()
+        rows = [(uuid7(), f.file, f.size, None, None, f.digests.get("sha224"), f.digests["sha256"],
+                 f.digests.get("sha384"), f.digests.get("sha512"), now, now, now) for f in missing]
+        try:
+            # The usual case: nobody stored these meanwhile, so a plain driver insert does it.
+            async with session.begin_nested():
+                await bulk_insert(session, Artifact.__table__, ARTIFACT_COLUMNS, rows)
+        except UNIQUE_ERRORS:
+            pass
+        else:
+            ids.update((row[6], row[0]) for row in rows)
+            return ids
         rows = [{"pulp_id": uuid7(), "file": f.file, "size": f.size, "md5": None, "sha1": None,
                  "sha224": f.digests.get("sha224"), "sha256": f.digests["sha256"],
                  "sha384": f.digests.get("sha384"), "sha512": f.digests.get("sha512"),
@@ -199,6 +212,8 @@ def _pg(value):
     return value
 
 
+ARTIFACT_COLUMNS = ("pulp_id", "file", "size", "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
+                    "timestamp_of_interest", "pulp_created", "pulp_last_updated")
 CONTENT_COLUMNS = ("pulp_id", "pulp_type", "pulp_labels", "timestamp_of_interest", "pulp_created", "pulp_last_updated")
 LINK_COLUMNS = ("pulp_id", "content_id", "artifact_id", "relative_path")
 
@@ -221,7 +236,12 @@ async def insert_links(session, links: list[dict]) -> None:
 
 
 class ObjectSaver:
-    """Collects downloaded (or on-demand) objects and saves them in batches."""
+    """Collects downloaded (or on-demand) objects and saves them in batches.
+
+    A batch is saved by a background task while downloads go on: a download worker that
+    waited for each save would leave the network idle for the whole database write.
+    Adders wait only when MAX_PENDING objects are queued behind a running save.
+    """
 
     def __init__(self, ctx, remote_id: uuid.UUID) -> None:
         self.ctx = ctx
@@ -229,13 +249,38 @@ class ObjectSaver:
         self.ids: dict[Key, uuid.UUID] = {}
         self._pending: list[NewObject] = []
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
 
     async def add(self, obj: NewObject) -> None:
         self._pending.append(obj)
-        if len(self._pending) >= BATCH:
-            await self.flush()
+        while len(self._pending) >= BATCH:
+            task = self._task
+            if task is not None and not task.done():
+                if len(self._pending) < MAX_PENDING:
+                    return
+                await asyncio.shield(task)  # back pressure; a failed save raises here
+                continue
+            if task is not None:
+                task.result()  # a failed save stops the sync
+            self._task = asyncio.ensure_future(self._save_pending())
+            return
 
     async def flush(self) -> None:
+        """Save everything added so far (raises what a background save raised)."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+        await self._save_pending()
+
+    async def stop(self) -> None:
+        """Cancel a background save still running (the sync failed or was canceled)."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _save_pending(self) -> None:
         async with self._lock:
             batch, self._pending = self._pending, []
             if batch:

@@ -65,6 +65,7 @@ class TreeWalker:
             for worker in self._workers:
                 worker.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
+            await self.saver.stop()
 
     def reachable(self, root_tree: str, root_meta: str) -> set[Key]:
         """Every (checksum, type) under a root, from the trees seen by this walk."""
