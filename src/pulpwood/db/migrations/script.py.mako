@@ -7,6 +7,8 @@ Create Date: ${create_date}
 
 from alembic import op
 import sqlalchemy as sa
+
+import pulpwood.db.base  # noqa: F401  (column types used below)
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
