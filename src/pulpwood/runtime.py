@@ -25,6 +25,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        for engine in self.extras.get("engines", ()):  # other engines a layer made (content reads)
+            await engine.dispose()
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -32,7 +32,7 @@ from pulpwood.content.lookup import (
 )
 from pulpwood.content.ondemand import serve_remote
 from pulpwood.content.paths import RequestPath, candidate_base_paths, split_path
-from pulpwood.content.reads import content_sessions
+from pulpwood.content.reads import content_sessions, planning
 from pulpwood.content.targets import ServeTarget, find_distribution, resolver_for
 from pulpwood.models import Distribution
 
@@ -132,8 +132,8 @@ async def serve_target(scope, send, runtime, target: ServeTarget | None, relativ
     `relative` is only ever compared with names in the database; build it with `split_path` so
     that tricks like `..` are refused the same way as here."""
     raw_path = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0].decode("latin-1")
-    async with content_sessions(runtime)() as session:
-        plan = await plan_target(session, target, relative, trailing_slash, scope["path"], raw_path)
+    plan = await planning(content_sessions(runtime), lambda session: plan_target(
+        session, target, relative, trailing_slash, scope["path"], raw_path))
     await carry_out(scope, send, runtime, plan)
 
 
@@ -172,8 +172,7 @@ class ContentApp:
             await send(message)
 
         try:
-            async with self._sessions() as session:
-                plan = await self._plan(session, path, raw.decode("latin-1"))
+            plan = await planning(self._sessions, lambda session: self._plan(session, path, raw.decode("latin-1")))
             await carry_out(scope, tracking_send, self.runtime, plan)
         except Exception:
             log.exception("content app failed on %s", scope["path"])
