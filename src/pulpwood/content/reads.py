@@ -69,10 +69,12 @@ def _inline_engine(async_engine) -> Engine | None:
     url = async_engine.url
     if not url.database or url.database == ":memory:":
         return None  # a private in-memory database cannot be opened a second time
+    # Autocommit set once per connection (as an execution option it would be set and reset
+    # with a PRAGMA on every checkout).
     engine = create_engine(
-        url.set(drivername="sqlite"), pool_reset_on_return=None,
+        url.set(drivername="sqlite"), pool_reset_on_return=None, isolation_level="AUTOCOMMIT",
         connect_args={"timeout": 30, "check_same_thread": False},
-    ).execution_options(isolation_level="AUTOCOMMIT")
+    )
 
     @event.listens_for(engine, "connect")
     def _read_only(dbapi_connection, _record):
