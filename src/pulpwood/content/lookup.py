@@ -161,7 +161,9 @@ FILE_IN_VERSION_LATERAL = _file_in_version_lateral()
 
 def _dialect_name(session) -> str:
     name = getattr(session, "dialect_name", None)
-    return name if name is not None else session.bind.dialect.name
+    if name is None:  # an AsyncSession (bind) or an AsyncConnection (engine)
+        name = (getattr(session, "bind", None) or session.engine).dialect.name
+    return name
 
 
 async def find_file(session: AsyncSession, target: ServeTarget, path: str) -> FileEntry | None:
