@@ -6,11 +6,10 @@ took most of a request's ~2 ms and left the server idle between them. On SQLite 
 app therefore reads through a synchronous connection on the event loop: WAL readers never wait
 for the writer, and an indexed lookup takes tens of microseconds, far less than the hops.
 
-Its `snapshot` also lets the content app memoise the distribution lookup exactly (targets.py):
-SQLite's data_version tells whether anything was committed since.
-
 `InlineSession` offers the part of AsyncSession the planning code uses (`execute`, `scalar`,
 `scalars`, as coroutines), so resolvers and front doors are written once for both databases.
+Its `snapshot` also lets the content app memoise the distribution lookup exactly (targets.py):
+SQLite's data_version tells whether anything was committed since.
 On PostgreSQL the content app has its own small asyncpg engine, in autocommit mode from the
 moment a connection is made and without pre-ping: the shared engine's pre-ping costs BEGIN,
 a ping and ROLLBACK on every checkout, and switching a pooled connection to autocommit and
@@ -47,8 +46,11 @@ class InlineSession:
 
     async def __aenter__(self) -> InlineSession:
         self._connection = self._engine.connect()
-        raw = self._connection.connection.dbapi_connection
-        self.snapshot = (id(raw), raw.execute("PRAGMA data_version").fetchone()[0])
+        fairy = self._connection.connection
+        # A token per DBAPI connection (a memo holding it keeps it unique even after the
+        # connection is gone), since data_version is only comparable on one connection.
+        token = fairy.info.setdefault("content_token", object())
+        self.snapshot = (token, fairy.dbapi_connection.execute("PRAGMA data_version").fetchone()[0])
         return self
 
     async def __aexit__(self, *_exc) -> None:
