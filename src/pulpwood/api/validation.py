@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
-from starlette.datastructures import UploadFile
 
 from pulpwood.errors import ValidationError
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from pulpwood.runtime import Runtime
 from pulpwood.tasking.progress import ProgressBook, ProgressReport
 
@@ -43,7 +41,3 @@ class TaskContext:
 
     def session_factory(self):
         return self.runtime.write_session
-
-
-async def noop(session: AsyncSession) -> None:  # pragma: no cover - placeholder for typing
-    return None
