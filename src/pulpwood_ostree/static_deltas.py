@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pulpwood.plugin import ContentArtifact, Artifact, TaskError
-from pulpwood_ostree.formats import FormatError, ObjectType, generate_delta
+from pulpwood_ostree.formats import FormatError, ObjectType, decode_filez, generate_delta
 from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeContent, OstreeObject
-from pulpwood_ostree.units import decode_filez, save_file_unit
+from pulpwood_ostree.units import save_file_unit
 
 
 async def _object_files(session, storage, commit_checksums: list[str]) -> dict[tuple[str, int], Path | None]:

@@ -8,7 +8,6 @@ ContentArtifact that places the file at the unit's relative path.
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pulpwood.plugin import Artifact, ContentArtifact, TaskError, utcnow, uuid7
-from pulpwood_ostree.formats import FileHeader, FormatError, parse_archive_header
 
 DIGESTS = ("sha224", "sha256", "sha384", "sha512")
 
@@ -113,15 +111,3 @@ async def read_unit_bytes(session, storage, content_id: uuid.UUID, what: str) ->
     if path is None:
         raise TaskError(f"The file of {what} is not stored (on-demand content not downloaded yet).")
     return path.read_bytes()
-
-
-def decode_filez(data: bytes, checksum: str = "") -> tuple[FileHeader, bytes]:
-    """Header and inflated content of a `.filez` object."""
-    header, size, offset = parse_archive_header(data)
-    try:
-        content = zlib.decompress(data[offset:], -15) if data[offset:] else b""
-    except zlib.error as exc:
-        raise FormatError(f"corrupt content object {checksum}: {exc}") from None
-    if len(content) != size:
-        raise FormatError(f"content object {checksum} inflates to the wrong size")
-    return header, content

@@ -283,3 +283,15 @@ def _iter_content(header: FileHeader, content: bytes | BinaryIO, size: int) -> I
             raise FormatError(f"content stream ended {remaining} bytes early")
         remaining -= len(piece)
         yield piece
+
+
+def decode_filez(data: bytes, checksum: str = "") -> tuple[FileHeader, bytes]:
+    """Header and inflated content of a whole `.filez` object held in memory."""
+    header, size, offset = parse_archive_header(data)
+    try:
+        content = zlib.decompress(data[offset:], -15) if data[offset:] else b""
+    except zlib.error as exc:
+        raise FormatError(f"corrupt content object {checksum}: {exc}") from None
+    if len(content) != size:
+        raise FormatError(f"content object {checksum} inflates to the wrong size")
+    return header, content

@@ -7,13 +7,12 @@ and its parent history. Nothing is cached and nothing is written.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from .config import RepoConfig
 from .errors import FormatError
-from .filez import FileHeader, parse_archive_header
+from .filez import FileHeader, decode_filez
 from .objects import (
     Commit,
     DirMeta,
@@ -86,15 +85,7 @@ def read_dirmeta(repo: RepoPath, checksum: str) -> DirMeta:
 
 def read_file_object(repo: RepoPath, checksum: str) -> tuple[FileHeader, bytes]:
     """Header and inflated content of a content object (whole file in memory)."""
-    data = read_object(repo, checksum, ObjectType.FILE)
-    header, size, offset = parse_archive_header(data)
-    try:
-        content = zlib.decompress(data[offset:], -15) if data[offset:] else b""
-    except zlib.error as exc:
-        raise FormatError(f"corrupt content object {checksum}: {exc}") from None
-    if len(content) != size:
-        raise FormatError(f"content object {checksum} inflates to the wrong size")
-    return header, content
+    return decode_filez(read_object(repo, checksum, ObjectType.FILE), checksum)
 
 
 def load_object(

@@ -36,6 +36,25 @@ class ObjectMismatch(TaskError):
     """An upstream object's bytes do not match its OSTree checksum."""
 
 
+def _corrupt(path: str, url: str, exc: Exception) -> ObjectMismatch:
+    return ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}")
+
+
+def _expect(actual: str, checksum: str, path: str, url: str) -> None:
+    if actual != checksum:
+        raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
+                             f"checksum {checksum} (got {actual}).")
+
+
+def _finish_filez(verifier: FilezVerifier, checksum: str, path: str, url: str) -> None:
+    """End a `.filez` verification: the object must parse and hash to `checksum`."""
+    try:
+        actual = verifier.finish()
+    except FormatError as exc:
+        raise _corrupt(path, url, exc) from None
+    _expect(actual, checksum, path, url)
+
+
 class Fetcher:
     """Reads files of one upstream repository, relative to its base URL."""
 
@@ -193,12 +212,9 @@ class Fetcher:
                 async for chunk in response.content.iter_chunked(CHUNK):
                     writer.write(chunk)
                     verifier.update(chunk)
-                actual = verifier.finish()
             except FormatError as exc:
-                raise ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}") from None
-            if actual != checksum:
-                raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
-                                     f"checksum {checksum} (got {actual}).")
+                raise _corrupt(path, url, exc) from None
+            _finish_filez(verifier, checksum, path, url)
             self.bytes_downloaded += writer.size
             return await loop.run_in_executor(self.files, writer.commit)
         except BaseException:
@@ -208,9 +224,7 @@ class Fetcher:
 
 def _verify_metadata(storage, data: bytes, checksum: str, path: str, url: str) -> StoredFile | None:
     actual = hashlib.sha256(data).hexdigest()
-    if actual != checksum:
-        raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its checksum "
-                             f"{checksum} (got {actual}).")
+    _expect(actual, checksum, path, url)
     # A metadata object's checksum is the sha256 of its bytes: the artifact's name too.
     return None if storage is None else store_verified(storage, data, actual)
 
@@ -219,12 +233,9 @@ def _verify_filez(storage, data: bytes, checksum: str, path: str, url: str) -> S
     verifier = FilezVerifier()
     try:
         verifier.update(data)
-        actual = verifier.finish()
     except FormatError as exc:
-        raise ObjectMismatch(f"The object {path} downloaded from {url} is corrupt: {exc}") from None
-    if actual != checksum:
-        raise ObjectMismatch(f"The object {path} downloaded from {url} does not match its "
-                             f"checksum {checksum} (got {actual}).")
+        raise _corrupt(path, url, exc) from None
+    _finish_filez(verifier, checksum, path, url)
     return store_verified(storage, data, hashlib.sha256(data).hexdigest())
 
 
@@ -244,19 +255,13 @@ class _FilezSink(Sink):
             self.writer.write(chunk)
             self.verifier.update(chunk)
         except FormatError as exc:
-            self.error = ObjectMismatch(f"The object {self.path} downloaded from {self.url} is corrupt: {exc}")
+            self.error = _corrupt(self.path, self.url, exc)
 
     def finish(self) -> StoredFile:
         try:
             if self.error is not None:
                 raise self.error
-            try:
-                actual = self.verifier.finish()
-            except FormatError as exc:
-                raise ObjectMismatch(f"The object {self.path} downloaded from {self.url} is corrupt: {exc}") from None
-            if actual != self.checksum:
-                raise ObjectMismatch(f"The object {self.path} downloaded from {self.url} does not match its "
-                                     f"checksum {self.checksum} (got {actual}).")
+            _finish_filez(self.verifier, self.checksum, self.path, self.url)
             self.fetcher.bytes_downloaded += self.writer.size
             return self.writer.commit()
         except BaseException:
