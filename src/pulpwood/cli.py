@@ -62,15 +62,13 @@ def _ensure_admin(settings: Settings) -> None:
 
 
 def _run_http(settings: Settings, bind: str, *, api: bool, content: bool) -> None:
-    import uvicorn
-
-    from pulpwood.server import create_app
+    from pulpwood.asgi_server import run
     from pulpwood.runtime import build_runtime
+    from pulpwood.server import create_app
 
     host, port = _split_bind(bind)
     app = create_app(build_runtime(settings), serve_api=api, serve_content=content)
-    uvicorn.run(app, host=host, port=port, log_level=os.environ.get("PULPWOOD_LOG_LEVEL", "warning"),
-                access_log=False, lifespan="on")
+    run(app, host, port, log_level=os.environ.get("PULPWOOD_LOG_LEVEL", "warning"))
 
 
 @click.group()
