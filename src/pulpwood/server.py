@@ -14,6 +14,7 @@ from pulpwood.api.app import install_api
 from pulpwood.api.app import load_task_functions as load_api_tasks
 from pulpwood.api.middleware import CorrelationIdMiddleware
 from pulpwood.content.app import mount_content
+from pulpwood.content.doors import ContentDoors
 from pulpwood.content.pulp2_paths import mount_v2_content
 from pulpwood.models.worker import API_APP, CONTENT_APP
 from pulpwood.runtime import Runtime
@@ -39,7 +40,24 @@ async def _heartbeats(runtime: Runtime, app_ids: list) -> None:
             log.exception("heartbeat failed")
 
 
-def create_app(runtime: Runtime, *, serve_api: bool = True, serve_content: bool = True) -> FastAPI:
+class ServerApp(FastAPI):
+    """The API app, with requests below a content prefix answered before its middleware
+    stack (content/doors.py says why)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.content_doors = ContentDoors()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            content = self.content_doors.find(scope)
+            if content is not None:
+                await content(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(runtime: Runtime, *, serve_api: bool = True, serve_content: bool = True) -> ServerApp:
     load_task_functions()
 
     @contextlib.asynccontextmanager
@@ -61,7 +79,7 @@ def create_app(runtime: Runtime, *, serve_api: bool = True, serve_content: bool 
                     await unregister_app(runtime, app_id)
             await runtime.close()
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan, redirect_slashes=False)
+    app = ServerApp(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan, redirect_slashes=False)
     app.state.runtime = runtime
     if serve_api:
         install_api(app, runtime)

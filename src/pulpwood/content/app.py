@@ -26,7 +26,7 @@ from starlette.routing import Mount
 
 from pulpwood.content.files import serve_stored
 from pulpwood.content.html import render_listing
-from pulpwood.content.http import not_found, redirect, send_html, send_text
+from pulpwood.content.http import not_found, redirect, send_html, send_text, with_correlation_id
 from pulpwood.content.lookup import (
     FileEntry, ListingEntry, path_under, find_file, is_directory, list_directory, remote_sources,
 )
@@ -151,16 +151,17 @@ class ContentApp:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        head = scope["method"] == "HEAD"
-        if scope["method"] not in ("GET", "HEAD"):
+        method = scope["method"]
+        raw = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0]
+        path = split_path(raw[len(self._prefix):]) if raw.startswith(self._prefix) else None
+        send = with_correlation_id(scope, send)
+        head = method == "HEAD"
+        if method not in ("GET", "HEAD"):
             await send_text(send, 405, "405: Method Not Allowed")
             return
-        raw = scope.get("raw_path") or scope["path"].encode()
-        raw = raw.split(b"?", 1)[0]
         if raw == self._prefix[:-1]:
             await redirect(send, self.prefix, head)
             return
-        path = split_path(raw[len(self._prefix):]) if raw.startswith(self._prefix) else None
         if path is None:
             await not_found(send, head)
             return
@@ -196,32 +197,13 @@ class ContentApp:
         return await plan_target(session, target, relative, path.trailing_slash, display, raw_path)
 
 
-class PrefixDispatch:
-    """ASGI middleware handing every request below `prefix` straight to a ContentApp.
-
-    Content requests skip the API's router and middleware stack: `ostree pull` sends
-    thousands of them and each layer costs time on every one.
-    """
-
-    def __init__(self, app, content: ContentApp) -> None:
-        self.app = app
-        self.content = content
-        self._prefix = content.prefix.encode()
-        self._bare = self._prefix[:-1]
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            raw = scope.get("raw_path") or scope["path"].encode()
-            if raw.startswith(self._prefix) or raw == self._bare:
-                await self.content(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def mount_prefix(app, runtime, prefix: str, lookup: Lookup, *, with_index: bool = False) -> ContentApp:
-    """Serve versions/publications below `prefix` (checked before any API route)."""
+    """Serve versions/publications below `prefix`, answered before any API route or middleware.
+
+    `app` is the server app (pulpwood.server.create_app), which keeps its content prefixes in
+    `app.content_doors`."""
     content = ContentApp(runtime, prefix, lookup, with_index=with_index)
-    app.add_middleware(PrefixDispatch, content=content)
+    app.content_doors.add(prefix, content)
     return content
 
 

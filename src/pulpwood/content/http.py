@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -38,6 +39,43 @@ def header(scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+# -- correlation id ---------------------------------------------------------------------
+
+# Every answer of the server echoes the request's Correlation-ID (or a new one), as the API's
+# middleware does; content requests are answered before that middleware.
+EXPOSE_CORRELATION_ID = (b"access-control-expose-headers", b"Correlation-ID")
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
+
+
+def new_correlation_id() -> bytes:
+    """32 hex digits shaped like a uuid4 (version and variant bits), like the API's ids.
+
+    From the process's pseudo-random generator: a correlation id only needs to be unique in
+    logs, and os.urandom was one more system call on every file of a pull."""
+    bits = random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+    return b"%032x" % bits
+
+
+def correlation_id(scope) -> bytes:
+    for key, value in scope["headers"]:
+        if key == b"correlation-id":
+            return value or new_correlation_id()
+    return new_correlation_id()
+
+
+def with_correlation_id(scope, send):
+    """`send` adding the Correlation-ID headers to the response start."""
+    headers = ((b"correlation-id", correlation_id(scope)), EXPOSE_CORRELATION_ID)
+
+    async def send_with_id(message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+        await send(message)
+
+    return send_with_id
 
 
 async def send_bytes(send, status: int, body: bytes, content_type: bytes, *, head: bool = False,
