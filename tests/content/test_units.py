@@ -14,7 +14,7 @@ from pulpwood.content.paths import candidate_base_paths, split_path
 
 @pytest.mark.parametrize(("raw", "segments", "slash"), [
     (b"", (), True), (b"a/b/", ("a", "b"), True), (b"a/b%20c.txt", ("a", "b c.txt"), False),
-    (b"caf%C3%A9", ("caf\u00e9",), False),
+    (b"caf%C3%A9", ("caf\u00e9",), False), (b"caf\xc3\xa9/x", ("caf\u00e9", "x"), False),
 ])
 def test_split_path_accepts(raw, segments, slash):
     path = split_path(raw)
@@ -22,7 +22,7 @@ def test_split_path_accepts(raw, segments, slash):
 
 
 @pytest.mark.parametrize("raw", [b"a/../b", b"a/%2e%2E/b", b"a/%2F", b"a//b", b"/etc", b"a/./b", b"a%00", b"%ff",
-                                 b"a%5c..%5cb", b"."])
+                                 b"a%5c..%5cb", b".", b"\xff", b"a\\..\\b", b"a\x00", b"a/..", b"../a"])
 def test_split_path_refuses(raw):
     assert split_path(raw) is None
 

@@ -31,6 +31,15 @@ def split_path(raw: bytes) -> RequestPath | None:
     trailing = raw.endswith(b"/")
     if trailing:
         raw = raw[:-1]
+    if b"%" not in raw and b"\\" not in raw and b"\x00" not in raw:
+        # Nothing encoded (nearly every request): the same checks on the whole path at once.
+        parts = raw.split(b"/")
+        if b"" in parts or b"." in parts or b".." in parts:
+            return None
+        try:
+            return RequestPath(tuple(raw.decode("utf-8").split("/")), trailing)
+        except UnicodeDecodeError:
+            return None
     segments = []
     for part in raw.split(b"/"):
         decoded = unquote_to_bytes(part)
