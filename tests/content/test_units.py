@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 
+from pulpwood.content.fast.postgres import candidates_of
 from pulpwood.content.html import human_size, render_listing
-from pulpwood.content.http import UNSATISFIABLE, content_type_for, not_modified, parse_range
+from pulpwood.content.http import UNSATISFIABLE, content_type_for, new_correlation_id, not_modified, parse_range
 from pulpwood.content.lookup import ListingEntry
 from pulpwood.content.paths import candidate_base_paths, split_path
 
@@ -29,6 +31,14 @@ def test_split_path_refuses(raw):
 
 def test_candidates_longest_first():
     assert candidate_base_paths(("a", "b", "c")) == ["a/b/c", "a/b", "a"]
+    assert candidates_of("a/b/c") == ["a/b/c", "a/b", "a"] and candidates_of("a") == ["a"]
+
+
+def test_new_correlation_ids_are_uuid4_hex():
+    ids = {new_correlation_id() for _ in range(100)}
+    assert len(ids) == 100
+    for cid in ids:
+        assert uuid.UUID(cid.decode()).version == 4 and uuid.UUID(cid.decode()).hex == cid.decode()
 
 
 @pytest.mark.parametrize(("name", "mime"), [

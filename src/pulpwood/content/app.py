@@ -7,6 +7,10 @@ indexed queries (content/lookup.py). *Answering* happens after the session is cl
 artifact is sent from storage, remote-only content is fetched and streamed
 (content/ondemand.py), directories get an HTML listing, anything else `404: Not Found`.
 
+Nearly every request of `ostree pull` is a plain GET of a stored file: the content prefix's
+app tries those on its fast path first (content/fast/), which answers them the same way for
+a fraction of the cost, and hands everything else to the general path described above.
+
 Other front doors (the Pulp 2 web paths) serve repository versions or publications under
 their own prefix with `mount_prefix(app, runtime, prefix, lookup)`: `lookup(session,
 candidates, path)` gets the candidate base paths (longest first) and returns
@@ -24,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import Mount
 
+from pulpwood.content.fast import FastPath, fast_path_for
 from pulpwood.content.files import serve_stored
 from pulpwood.content.html import render_listing
 from pulpwood.content.http import not_found, redirect, send_html, send_text, with_correlation_id
@@ -140,13 +145,16 @@ async def serve_target(scope, send, runtime, target: ServeTarget | None, relativ
 class ContentApp:
     """Raw ASGI app answering GET/HEAD below `prefix` (which starts and ends with '/')."""
 
-    def __init__(self, runtime, prefix: str, lookup: Lookup = distribution_lookup, with_index: bool = True) -> None:
+    def __init__(self, runtime, prefix: str, lookup: Lookup = distribution_lookup, with_index: bool = True,
+                 fast: FastPath | None = None) -> None:
         self.runtime = runtime
         self.prefix = prefix
         self._prefix = prefix.encode()
         self.lookup = lookup
         self.with_index = with_index
         self._sessions = content_sessions(runtime)
+        # Plain GETs of stored files are tried here first (content/fast/); None: general path only.
+        self.fast = fast
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -154,6 +162,13 @@ class ContentApp:
         method = scope["method"]
         raw = (scope.get("raw_path") or scope["path"].encode()).split(b"?", 1)[0]
         path = split_path(raw[len(self._prefix):]) if raw.startswith(self._prefix) else None
+        if (self.fast is not None and path is not None and path.segments and not path.trailing_slash
+                and (method == "GET" or method == "HEAD")):
+            try:
+                if await self.fast.serve(scope, send, path.text):
+                    return
+            except Exception:  # e.g. a database error: the general path answers (or reports it)
+                log.exception("content app fast path failed on %s", scope["path"])
         send = with_correlation_id(scope, send)
         head = method == "HEAD"
         if method not in ("GET", "HEAD"):
@@ -197,12 +212,13 @@ class ContentApp:
         return await plan_target(session, target, relative, path.trailing_slash, display, raw_path)
 
 
-def mount_prefix(app, runtime, prefix: str, lookup: Lookup, *, with_index: bool = False) -> ContentApp:
+def mount_prefix(app, runtime, prefix: str, lookup: Lookup, *, with_index: bool = False,
+                 fast: FastPath | None = None) -> ContentApp:
     """Serve versions/publications below `prefix`, answered before any API route or middleware.
 
     `app` is the server app (pulpwood.server.create_app), which keeps its content prefixes in
     `app.content_doors`."""
-    content = ContentApp(runtime, prefix, lookup, with_index=with_index)
+    content = ContentApp(runtime, prefix, lookup, with_index=with_index, fast=fast)
     app.content_doors.add(prefix, content)
     return content
 
@@ -211,7 +227,8 @@ def mount_content(app, runtime) -> None:
     """Mount the content app at CONTENT_PATH_PREFIX, plus plugins' own content mounts."""
     from pulpwood.registry import plugins
 
-    mount_prefix(app, runtime, runtime.settings.content_path_prefix, distribution_lookup, with_index=True)
+    mount_prefix(app, runtime, runtime.settings.content_path_prefix, distribution_lookup, with_index=True,
+                 fast=fast_path_for(runtime))
     for spec in plugins():
         for prefix, factory in spec.content_mounts.items():
             app.router.routes.insert(0, Mount(prefix.rstrip("/"), app=factory(runtime)))

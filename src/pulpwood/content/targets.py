@@ -133,17 +133,29 @@ async def _latest_version_target(session: AsyncSession, repository_id: uuid.UUID
     return None if number is None else ServeTarget(repository_id=repository_id, version_number=number)
 
 
-async def serve_versions(session: AsyncSession, distribution: DistributionInfo, path: str) -> ServeTarget | None:
+def prefetched_target(distribution: DistributionInfo, resolver: Resolver) -> ServeTarget | None:
+    """The target a ready-made `resolver` gives `distribution` when its row (with the version
+    numbers prefetched with it) decides it; None when the resolver needs a query for it."""
     if distribution.publication_id:
         return ServeTarget(publication_id=distribution.publication_id)
+    if resolver is not serve_versions:
+        return None
     if distribution.repository_version_id:
-        if distribution.pinned_number is not None:
-            return ServeTarget(repository_id=distribution.pinned_repository_id,
-                               version_number=distribution.pinned_number)
+        if distribution.pinned_number is None:
+            return None
+        return ServeTarget(repository_id=distribution.pinned_repository_id, version_number=distribution.pinned_number)
+    if distribution.repository_id and distribution.latest_number is not None:
+        return ServeTarget(repository_id=distribution.repository_id, version_number=distribution.latest_number)
+    return None
+
+
+async def serve_versions(session: AsyncSession, distribution: DistributionInfo, path: str) -> ServeTarget | None:
+    target = prefetched_target(distribution, serve_versions)
+    if target is not None:
+        return target
+    if distribution.repository_version_id:
         return await _version_target(session, distribution.repository_version_id)
     if distribution.repository_id:
-        if distribution.latest_number is not None:
-            return ServeTarget(repository_id=distribution.repository_id, version_number=distribution.latest_number)
         return await _latest_version_target(session, distribution.repository_id)
     return None
 
@@ -174,6 +186,12 @@ async def serve_publications(session: AsyncSession, distribution: DistributionIn
     elif distribution.repository_id:
         publication_id = await newest_publication(session, repository_id=distribution.repository_id)
     return ServeTarget(publication_id=publication_id) if publication_id else None
+
+
+def path_independent(resolver: Resolver) -> bool:
+    """Whether `resolver` gives every path of a distribution the same target (the ready-made
+    ones do; a plugin's own may consume path segments)."""
+    return resolver is serve_versions or resolver is serve_publications
 
 
 def resolver_for(pulp_type: str) -> Resolver:

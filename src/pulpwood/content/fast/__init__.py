@@ -1,0 +1,73 @@
+"""The content app's fast path: a plain GET or HEAD of a stored file of a distribution.
+
+Nearly every request of `ostree pull` is one: no Range, no validators, a leaf distribution
+serving a repository version or a publication, a small file in storage. The fast path answers
+those with the driver's own calls (fast/sqlite.py, fast/postgres.py, on the statements of
+lookup.py and targets.py) and a lean response (fast/response.py), in a fraction of the
+general path's time. Anything else — and anything the fast path is unsure about — goes to the
+general path (content/app.py), which answers exactly as it always did. (The content app
+enforces no content guards yet; when it does, guarded distributions must stay off this path.)
+"""
+
+from __future__ import annotations
+
+import os
+
+from pulpwood.content.fast.queries import UNKNOWN
+from pulpwood.content.fast.response import HttpDates, file_headers, read_small
+from pulpwood.content.http import new_correlation_id
+from pulpwood.content.reads import content_sessions
+
+# Requests with these headers are answered by the general path (ranges, conditional GET).
+_GENERAL_HEADERS = frozenset((b"range", b"if-range", b"if-none-match", b"if-modified-since"))
+
+
+class FastPath:
+    def __init__(self, reads, storage_root: str) -> None:
+        self.reads = reads
+        self._root = storage_root
+        self._dates = HttpDates(reads.convert_date)
+
+    async def serve(self, scope, send, text: str) -> bool:
+        """Answer a GET/HEAD of `text` (path below the prefix, no trailing slash) if it is a
+        stored file; False: nothing was sent, the general path must answer."""
+        correlation_id = None
+        for name, value in scope["headers"]:
+            if name in _GENERAL_HEADERS:
+                return False
+            if name == b"correlation-id" and correlation_id is None:
+                correlation_id = value
+        found = self.reads.find(text)
+        if found is UNKNOWN:
+            found = await self.reads.look_up(text)
+        if found is None:
+            return False
+        read = read_small(f"{self._root}/{found.file}", found.size, scope["method"] == "HEAD")
+        if read is None:
+            return False
+        modified = None if found.modified is None else self._dates.text(found.modified)
+        headers = file_headers(found.relative_path, read[0], found.sha256, modified,
+                               correlation_id or new_correlation_id())
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": read[1]})
+        return True
+
+
+def fast_path_for(runtime) -> FastPath | None:
+    """The fast path for this runtime's database, or None where there is none."""
+    url = runtime.engine.url
+    if runtime.engine.dialect.name == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None  # a private in-memory database cannot be opened a second time
+        from pulpwood.content.fast.sqlite import SqliteReads
+
+        reads = SqliteReads(url.database, content_sessions(runtime))
+    elif runtime.engine.dialect.name == "postgresql" and runtime.engine.dialect.driver == "asyncpg":
+        from pulpwood.content.fast.postgres import PostgresReads
+
+        reads = PostgresReads(runtime.engine)
+        # Closed with the runtime's engines: Runtime.close awaits `dispose()` of each.
+        runtime.extras.setdefault("engines", []).append(reads)
+    else:
+        return None
+    return FastPath(reads, os.fspath(runtime.storage.root))

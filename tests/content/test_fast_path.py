@@ -1,0 +1,196 @@
+"""What the content app's fast path (plain GET/HEAD of a stored file) must keep: the same
+answers as the general path, and every change of what a distribution serves seen at once.
+
+A request carrying `If-None-Match` with a tag that matches nothing is answered by the general
+path with a full 200, so comparing it with the plain request compares the two paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import uuid
+
+import httpx
+import pytest
+
+from tests.content.conftest import raw_get, run_db
+
+PREFIX = "/pulp/content/"
+BIG = bytes(range(256)) * 1100  # 281600 bytes: more than the fast path reads in one go
+FILES = {
+    "objects/ab/cdef.filez": b"\x00\x01 small object",
+    "big.iso": BIG,
+    "repodata/primary.xml.gz": b"\x1f\x8b gzip",
+    "empty": b"",
+    "config": b"[core]\nrepo_version=1\n",
+}
+# Headers that differ between any two answers.
+VOLATILE = {"date", "correlation-id"}
+
+
+@pytest.fixture(scope="module")
+def http(content_server):
+    with httpx.Client(base_url=content_server.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fast(seed):
+    ids = seed.repository(FILES)
+    seed.distribution("fast/main", repository_id=ids["repository_id"])
+    return ids
+
+
+def _update_distribution(server, where_base_path: str, **values) -> None:
+    from sqlalchemy import update
+
+    from pulpwood.models import Distribution
+
+    async def fn(runtime):
+        async with runtime.write_session() as session:
+            async with session.begin():
+                await session.execute(update(Distribution).where(Distribution.base_path == where_base_path).values(**values))
+
+    run_db(server, fn)
+
+
+def _delete_distribution(server, base_path: str) -> None:
+    from sqlalchemy import delete
+
+    from pulpwood.models import Distribution
+
+    async def fn(runtime):
+        async with runtime.write_session() as session:
+            async with session.begin():
+                await session.execute(delete(Distribution).where(Distribution.base_path == base_path))
+
+    run_db(server, fn)
+
+
+def _stable(response: httpx.Response) -> dict:
+    return {name: value for name, value in response.headers.items() if name not in VOLATILE}
+
+
+@pytest.mark.parametrize("path", list(FILES))
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_plain_request_answers_like_the_general_path(fast, http, path, method):
+    plain = http.request(method, PREFIX + "fast/main/" + path)
+    general = http.request(method, PREFIX + "fast/main/" + path, headers={"If-None-Match": '"no-such-tag"'})
+    assert plain.status_code == general.status_code == 200
+    assert _stable(plain) == _stable(general)
+    assert plain.content == general.content == (b"" if method == "HEAD" else FILES[path])
+    assert plain.headers["content-length"] == str(len(FILES[path]))
+    assert plain.headers["etag"] == f'"{hashlib.sha256(FILES[path]).hexdigest()}"'
+
+
+def test_correlation_id_is_echoed_or_made(fast, http):
+    cid = uuid.uuid4().hex
+    assert http.get(PREFIX + "fast/main/config", headers={"Correlation-ID": cid}).headers["correlation-id"] == cid
+    made = http.get(PREFIX + "fast/main/config")
+    assert len(made.headers["correlation-id"]) == 32
+    assert made.headers["access-control-expose-headers"] == "Correlation-ID"
+    missing = http.get(PREFIX + "fast/main/nothing", headers={"Correlation-ID": cid})
+    assert missing.status_code == 404 and missing.headers["correlation-id"] == cid
+
+
+def test_file_gone_from_storage_is_404(seed, content_server, http):
+    data = b"this file will vanish " + uuid.uuid4().bytes
+    ids = seed.repository({"vanish.bin": data})
+    seed.distribution("fast/vanish", repository_id=ids["repository_id"])
+    assert http.get(PREFIX + "fast/vanish/vanish.bin").content == data
+    sha = hashlib.sha256(data).hexdigest()
+    (content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:]).unlink()
+    for method in ("GET", "HEAD"):
+        response = http.request(method, PREFIX + "fast/vanish/vanish.bin")
+        assert response.status_code == 404, method
+    assert http.get(PREFIX + "fast/vanish/vanish.bin").text == "404: Not Found"
+
+
+def test_distribution_changes_are_seen_at_once(seed, content_server, http):
+    one = seed.repository({"f.txt": b"one"})
+    two = seed.repository({"f.txt": b"two", "only-two.txt": b"2"})
+    v2 = seed.add_version(one["repository_id"], add=two["content_ids"], remove=one["content_ids"])
+    seed.distribution("fast/moving", repository_version_id=one["version_id"])
+    url = PREFIX + "fast/moving/f.txt"
+    assert http.get(url).content == b"one"
+    assert http.get(PREFIX + "fast/moving/only-two.txt").status_code == 404
+
+    _update_distribution(content_server, "fast/moving", repository_version_id=v2)
+    assert http.get(url).content == b"two"
+    assert http.get(PREFIX + "fast/moving/only-two.txt").content == b"2"
+
+    # Following the repository: a new version is served by the next request.
+    _update_distribution(content_server, "fast/moving", repository_version_id=None,
+                         repository_id=one["repository_id"])
+    assert http.get(url).content == b"two"
+    three = seed.repository({"f.txt": b"three"})
+    seed.add_version(one["repository_id"], add=three["content_ids"], remove=two["content_ids"])
+    assert http.get(url).content == b"three"
+    assert http.get(PREFIX + "fast/moving/only-two.txt").status_code == 404
+
+    _update_distribution(content_server, "fast/moving", base_path="fast/moved")
+    assert http.get(url).status_code == 404
+    assert http.get(PREFIX + "fast/moved/f.txt").content == b"three"
+    _delete_distribution(content_server, "fast/moved")
+    assert http.get(PREFIX + "fast/moved/f.txt").status_code == 404
+
+
+def test_nested_distribution_added_later_takes_over(seed, http):
+    outer = seed.repository({"x/b.txt": b"outer's b", "a.txt": b"outer a"})
+    seed.distribution("fast/late", repository_id=outer["repository_id"])
+    assert http.get(PREFIX + "fast/late/x/b.txt").content == b"outer's b"
+    inner = seed.repository({"b.txt": b"inner b"})
+    seed.distribution("fast/late/x", repository_id=inner["repository_id"])
+    assert http.get(PREFIX + "fast/late/x/b.txt").content == b"inner b"
+    assert http.get(PREFIX + "fast/late/a.txt").content == b"outer a"
+    # The nested base path itself is a distribution root, not a file of the outer one.
+    assert http.get(PREFIX + "fast/late/x").status_code == 301
+
+
+def test_h2c_upgrade_offer_is_answered_over_http1_without_a_warning(fast, content_server):
+    headers = {"Connection": "Upgrade, HTTP2-Settings", "Upgrade": "h2c",
+               "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA"}
+    for _ in range(3):
+        status, _, body = raw_get(content_server, PREFIX + "fast/main/config", headers=headers)
+        assert status == 200 and body == FILES["config"]
+    assert "Unsupported upgrade request" not in content_server.log()
+
+
+def _read_response(sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes, bytes]:
+    """(head, body, rest of the buffer) of the next response (it has a Content-Length)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed early"
+        buffer += chunk
+    head, buffer = buffer.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(buffer) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed early"
+        buffer += chunk
+    return head, buffer[:length], buffer[length:]
+
+
+def test_pipelined_requests_are_answered_in_order(fast, content_server):
+    host, port = content_server.base_url.removeprefix("http://").split(":")
+    paths = ["objects/ab/cdef.filez", "config", "nothing-here", "big.iso", "config"]
+    requests = b"".join(f"GET {PREFIX}fast/main/{path} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for path in paths)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(requests)
+        buffer = b""
+        for path in paths:
+            head, body, buffer = _read_response(sock, buffer)
+            expected = FILES.get(path)
+            assert head.startswith(b"HTTP/1.1 200" if expected is not None else b"HTTP/1.1 404"), (path, head)
+            assert body == (expected if expected is not None else b"404: Not Found"), path
+
+
+def test_connection_close_gets_the_whole_answer_then_the_close(fast, content_server):
+    host, port = content_server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET {PREFIX}fast/main/big.iso HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        head, body, rest = _read_response(sock, b"")
+        assert head.startswith(b"HTTP/1.1 200") and body == BIG and rest == b""
+        assert sock.recv(1) == b""
