@@ -94,17 +94,19 @@ def test_correlation_id_is_echoed_or_made(fast, http):
     assert missing.status_code == 404 and missing.headers["correlation-id"] == cid
 
 
-def test_file_gone_from_storage_is_404(seed, content_server, http):
-    data = b"this file will vanish " + uuid.uuid4().bytes
+@pytest.mark.parametrize("size", [100, len(BIG)])
+def test_file_gone_from_storage_is_404(seed, content_server, http, size):
+    data = uuid.uuid4().bytes * (size // 16)
+    base = f"fast/vanish-{size}"
     ids = seed.repository({"vanish.bin": data})
-    seed.distribution("fast/vanish", repository_id=ids["repository_id"])
-    assert http.get(PREFIX + "fast/vanish/vanish.bin").content == data
+    seed.distribution(base, repository_id=ids["repository_id"])
+    assert http.get(PREFIX + base + "/vanish.bin").content == data
     sha = hashlib.sha256(data).hexdigest()
     (content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:]).unlink()
     for method in ("GET", "HEAD"):
-        response = http.request(method, PREFIX + "fast/vanish/vanish.bin")
+        response = http.request(method, PREFIX + base + "/vanish.bin")
         assert response.status_code == 404, method
-    assert http.get(PREFIX + "fast/vanish/vanish.bin").text == "404: Not Found"
+    assert http.get(PREFIX + base + "/vanish.bin").text == "404: Not Found"
 
 
 def test_distribution_changes_are_seen_at_once(seed, content_server, http):

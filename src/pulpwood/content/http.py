@@ -67,8 +67,13 @@ def correlation_id(scope) -> bytes:
 
 
 def with_correlation_id(scope, send):
-    """`send` adding the Correlation-ID headers to the response start."""
-    headers = ((b"correlation-id", correlation_id(scope)), EXPOSE_CORRELATION_ID)
+    """`send` adding the Correlation-ID headers (of this request) to the response start."""
+    return send_with_correlation_id(send, correlation_id(scope))
+
+
+def send_with_correlation_id(send, value: bytes):
+    """`send` adding the Correlation-ID headers (with `value`) to the response start."""
+    headers = ((b"correlation-id", value), EXPOSE_CORRELATION_ID)
 
     async def send_with_id(message) -> None:
         if message["type"] == "http.response.start":

@@ -1,10 +1,10 @@
 """The content app's fast path: a plain GET or HEAD of a stored file of a distribution.
 
 Nearly every request of `ostree pull` is one: no Range, no validators, a leaf distribution
-serving a repository version or a publication, a small file in storage. The fast path answers
+serving a repository version or a publication, a file in storage. The fast path answers
 those with the driver's own calls (fast/sqlite.py, fast/postgres.py, on the statements of
-lookup.py and targets.py) and a lean response (fast/response.py), in a fraction of the
-general path's time. Anything else — and anything the fast path is unsure about — goes to the
+lookup.py and targets.py) and, for small files, a lean response (fast/response.py), in a
+fraction of the general path's time; bigger files are streamed by files.serve_path. Anything else — and anything the fast path is unsure about — goes to the
 general path (content/app.py), which answers exactly as it always did. (The content app
 enforces no content guards yet; when it does, guarded distributions must stay off this path.)
 """
@@ -15,7 +15,9 @@ import os
 
 from pulpwood.content.fast.queries import UNKNOWN
 from pulpwood.content.fast.response import HttpDates, file_headers, read_small
-from pulpwood.content.http import new_correlation_id
+from pulpwood.content.files import INLINE_READ, serve_path
+from pulpwood.content.http import new_correlation_id, send_with_correlation_id
+from pulpwood.content.lookup import FileEntry
 from pulpwood.content.reads import content_sessions
 
 # Requests with these headers are answered by the general path (ranges, conditional GET).
@@ -42,12 +44,20 @@ class FastPath:
             found = await self.reads.look_up(text)
         if found is None:
             return False
-        read = read_small(f"{self._root}/{found.file}", found.size, scope["method"] == "HEAD")
+        correlation_id = correlation_id or new_correlation_id()
+        path = f"{self._root}/{found.file}"
+        head = scope["method"] == "HEAD"
+        if found.size > INLINE_READ and not head:
+            # Streamed the general path's way (a thread reads each piece), without looking it up again.
+            entry = FileEntry(found.relative_path, None, found.file, found.size, found.sha256,
+                              None if found.modified is None else self.reads.convert_date(found.modified))
+            await serve_path(scope, send_with_correlation_id(send, correlation_id), path, entry)
+            return True
+        read = read_small(path, found.size, head)
         if read is None:
             return False
         modified = None if found.modified is None else self._dates.text(found.modified)
-        headers = file_headers(found.relative_path, read[0], found.sha256, modified,
-                               correlation_id or new_correlation_id())
+        headers = file_headers(found.relative_path, read[0], found.sha256, modified, correlation_id)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": read[1]})
         return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from pulpwood.content.files import INLINE_READ
 from pulpwood.content.http import CACHE_CONTROL, EXPOSE_CORRELATION_ID, content_type_for, http_date
 
 _ACCEPT_RANGES = (b"accept-ranges", b"bytes")
@@ -36,15 +35,13 @@ class HttpDates:
 
 def read_small(path: str, size: int, head: bool) -> tuple[int, bytes] | None:
     """(size, body) of the file at `path`, which the database says has `size` bytes; None
-    when it is missing, unreadable, too big to read in one go or not of that size (the
-    general path then answers exactly as it always did)."""
+    when it is missing, unreadable or not of that size (the general path then answers
+    exactly as it always did)."""
     if head:
         try:
             return os.stat(path).st_size, b""
         except OSError:
             return None
-    if size > INLINE_READ:
-        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
