@@ -8,6 +8,7 @@ path with a full 200, so comparing it with the plain request compares the two pa
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import uuid
 
@@ -107,6 +108,18 @@ def test_file_gone_from_storage_is_404(seed, content_server, http, size):
         response = http.request(method, PREFIX + base + "/vanish.bin")
         assert response.status_code == 404, method
     assert http.get(PREFIX + base + "/vanish.bin").text == "404: Not Found"
+
+
+def test_file_not_in_the_page_cache_is_served(fast, content_server, http):
+    for path in ("objects/ab/cdef.filez", "repodata/primary.xml.gz"):
+        sha = hashlib.sha256(FILES[path]).hexdigest()
+        fd = os.open(content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:], os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the next read waits for the disk
+        finally:
+            os.close(fd)
+        response = http.get(PREFIX + "fast/main/" + path)
+        assert response.status_code == 200 and response.content == FILES[path]
 
 
 def test_distribution_changes_are_seen_at_once(seed, content_server, http):

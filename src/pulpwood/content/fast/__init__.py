@@ -11,10 +11,11 @@ enforces no content guards yet; when it does, guarded distributions must stay of
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from pulpwood.content.fast.queries import UNKNOWN
-from pulpwood.content.fast.response import HttpDates, file_headers, read_small
+from pulpwood.content.fast.response import NOT_CACHED, HttpDates, file_headers, read_cached, read_file, stat_size
 from pulpwood.content.files import INLINE_READ, serve_path
 from pulpwood.content.http import new_correlation_id, send_with_correlation_id
 from pulpwood.content.lookup import FileEntry
@@ -53,13 +54,18 @@ class FastPath:
                               None if found.modified is None else self.reads.convert_date(found.modified))
             await serve_path(scope, send_with_correlation_id(send, correlation_id), path, entry)
             return True
-        read = read_small(path, found.size, head)
-        if read is None:
+        if head:
+            size, body = stat_size(path), b""
+        else:
+            size, body = found.size, read_cached(path, found.size)
+            if body is NOT_CACHED:
+                body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
+        if size is None or body is None:
             return False
         modified = None if found.modified is None else self._dates.text(found.modified)
-        headers = file_headers(found.relative_path, read[0], found.sha256, modified, correlation_id)
+        headers = file_headers(found.relative_path, size, found.sha256, modified, correlation_id)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": read[1]})
+        await send({"type": "http.response.body", "body": body})
         return True
 
 

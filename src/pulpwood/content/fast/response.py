@@ -1,13 +1,15 @@
 """The answer to a plain GET or HEAD of a small stored file, with the same headers as
 files.serve_path but built without its general machinery (ranges, validators, streaming).
 
-One unbuffered `open`/`read` instead of `stat` plus a buffered `open`, a header list built
+One `open`/`fstat`/`preadv` instead of `stat` plus a buffered `open`, a header list built
 from bytes, and the Last-Modified text formatted once per distinct database value (all files
-of a repository version share one).
+of a repository version share one). A file that is not in the page cache is read in a thread:
+on the event loop a disk read would hold up every other request meanwhile.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 
 from pulpwood.content.http import CACHE_CONTROL, EXPOSE_CORRELATION_ID, content_type_for, http_date
@@ -33,27 +35,57 @@ class HttpDates:
         return text
 
 
-def read_small(path: str, size: int, head: bool) -> tuple[int, bytes] | None:
-    """(size, body) of the file at `path`, which the database says has `size` bytes; None
-    when it is missing, unreadable or not of that size (the general path then answers
-    exactly as it always did)."""
-    if head:
-        try:
-            return os.stat(path).st_size, b""
-        except OSError:
-            return None
+# What `read_cached` answers when some of the file is not in the page cache.
+NOT_CACHED = object()
+# Linux: a read that fails instead of waiting for the disk (elsewhere every read may wait).
+_NOWAIT = getattr(os, "RWF_NOWAIT", None)
+
+
+def stat_size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def read_cached(path: str, size: int):
+    """The bytes of the file at `path`, which the database says has `size` bytes, if they are
+    all in the page cache; NOT_CACHED when reading them means waiting for the disk (do that
+    in a thread: `read_file`); None when the file is missing, unreadable or not of that size
+    (the general path then answers exactly as it always did)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        # One byte more than expected: a longer file shows, with no fstat.
-        body = os.read(fd, size + 1)
+        if os.fstat(fd).st_size != size:
+            return None
+        if _NOWAIT is None:
+            return os.read(fd, size)
+        buffer = bytearray(size)
+        try:
+            read = os.preadv(fd, [buffer], 0, _NOWAIT) if size else 0
+        except BlockingIOError:
+            return NOT_CACHED
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            return os.pread(fd, size, 0)  # a filesystem without non-blocking reads
+        return bytes(buffer) if read == size else NOT_CACHED
     except OSError:
         return None
     finally:
         os.close(fd)
-    return (size, body) if len(body) == size else None
+
+
+def read_file(path: str, size: int) -> bytes | None:
+    """The bytes of the file at `path` if it has `size` bytes (may wait for the disk)."""
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            body = handle.read(size + 1)
+    except OSError:
+        return None
+    return body if len(body) == size else None
 
 
 def file_headers(relative_path: str, size: int, sha256: str | None, last_modified: bytes | None,
