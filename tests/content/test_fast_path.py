@@ -115,6 +115,7 @@ def test_file_not_in_the_page_cache_is_served(fast, content_server, http):
         sha = hashlib.sha256(FILES[path]).hexdigest()
         fd = os.open(content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:], os.O_RDONLY)
         try:
+            os.fsync(fd)  # written pages stay cached until they are on disk
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # the next read waits for the disk
         finally:
             os.close(fd)
