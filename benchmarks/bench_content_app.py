@@ -4,7 +4,8 @@
 Starts a real `pulpwood serve`, seeds one repository of N small files (rows inserted with the
 test helper), serves it from a distribution, then GETs random files with C concurrent
 keep-alive clients for T seconds; also measures 404 misses (a path that is neither a file nor
-a directory, like the `.commitmeta` probes of ostree pull).
+a directory, like the `.commitmeta` probes of ostree pull). Besides requests/s (bounded by the
+Python client on a small machine) it prints the server process's CPU time per request.
 
 Usage: python benchmarks/bench_content_app.py [--files 5000] [--seconds 5] [--concurrency 16]
        [--db sqlite|postgresql]
@@ -24,6 +25,19 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(server, paths: list[str], seconds: float, concurrency: int, expect: int) -> str:
+    before = cpu_seconds(server.process.pid)
+    count, elapsed = asyncio.run(hammer(server.base_url, paths, seconds, concurrency, expect))
+    used = cpu_seconds(server.process.pid) - before
+    return f"{count / elapsed:.0f} req/s ({count} requests), server CPU {used / count * 1e6:.0f} us/request"
 
 
 async def hammer(base: str, paths: list[str], seconds: float, concurrency: int, expect: int) -> tuple[int, float]:
@@ -64,11 +78,10 @@ def main() -> None:
         print(f"seeded {args.files} files in {time.monotonic() - seeded:.1f}s ({args.db})")
         prefix = "/pulp/content/bench/repo/"
         hits = [prefix + path for path in files]
-        count, elapsed = asyncio.run(hammer(server.base_url, hits, args.seconds, args.concurrency, 200))
-        print(f"GET stored file: {count / elapsed:.0f} req/s ({count} requests, concurrency {args.concurrency})")
+        print(f"GET stored file (concurrency {args.concurrency}): "
+              f"{measure(server, hits, args.seconds, args.concurrency, 200)}")
         misses = [prefix + path.replace(".filez", ".commitmeta") for path in list(files)[:500]]
-        count, elapsed = asyncio.run(hammer(server.base_url, misses, args.seconds, args.concurrency, 404))
-        print(f"GET missing file (404): {count / elapsed:.0f} req/s")
+        print(f"GET missing file (404): {measure(server, misses, args.seconds, args.concurrency, 404)}")
     finally:
         server.stop()
 
