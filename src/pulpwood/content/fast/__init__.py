@@ -4,9 +4,10 @@ Nearly every request of `ostree pull` is one: no Range, no validators, a leaf di
 serving a repository version or a publication, a file in storage. The fast path answers
 those with the driver's own calls (fast/sqlite.py, fast/postgres.py, on the statements of
 lookup.py and targets.py) and, for small files, a lean response (fast/response.py), in a
-fraction of the general path's time; bigger files are streamed by files.serve_path. Anything else — and anything the fast path is unsure about — goes to the
-general path (content/app.py), which answers exactly as it always did. (The content app
-enforces no content guards yet; when it does, guarded distributions must stay off this path.)
+fraction of the general path's time; bigger files are streamed by files.serve_path.
+Anything else — and anything the fast path is unsure about — goes to the general path
+(content/app.py), which answers exactly as it always did. (The content app enforces no
+content guards yet; when it does, guarded distributions must stay off this path.)
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class FastPath:
         path = f"{self._root}/{found.file}"
         head = scope["method"] == "HEAD"
         if found.size > INLINE_READ and not head:
-            # Streamed the general path's way (a thread reads each piece), without looking it up again.
+            # Streamed the general path's way (a thread reads each piece), without looking it
+            # up again (the content artifact id only matters for remote content).
             entry = FileEntry(found.relative_path, None, found.file, found.size, found.sha256,
                               None if found.modified is None else self.reads.convert_date(found.modified))
             await serve_path(scope, send_with_correlation_id(send, correlation_id), path, entry)
