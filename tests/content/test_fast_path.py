@@ -11,6 +11,7 @@ import hashlib
 import os
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -162,6 +163,24 @@ def test_nested_distribution_added_later_takes_over(seed, http):
     assert http.get(PREFIX + "fast/late/a.txt").content == b"outer a"
     # The nested base path itself is a distribution root, not a file of the outer one.
     assert http.get(PREFIX + "fast/late/x").status_code == 301
+
+
+def test_concurrent_requests_each_get_their_own_answer(seed, content_server):
+    files = {f"objects/{i % 7:02x}/{i:04d}.filez": f"object {i}".encode() * (i % 5 + 1) for i in range(60)}
+    ids = seed.repository(files)
+    seed.distribution("fast/many", repository_id=ids["repository_id"])
+    paths = [*files, *(f"objects/00/missing-{i}" for i in range(10))] * 3
+
+    def get(path):
+        with httpx.Client(base_url=content_server.base_url, timeout=30) as client:
+            return path, client.get(PREFIX + "fast/many/" + path)
+
+    with ThreadPoolExecutor(16) as pool:
+        for path, response in pool.map(get, paths):
+            if path in files:
+                assert response.status_code == 200 and response.content == files[path], path
+            else:
+                assert response.status_code == 404, path
 
 
 def test_h2c_upgrade_offer_is_answered_over_http1_without_a_warning(fast, content_server):

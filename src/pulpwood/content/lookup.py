@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, or_, select, true
+from sqlalchemy import ARRAY, and_, any_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -107,26 +107,29 @@ def _added_version():
     return and_(rv.repository_id == rc.repository_id, rv.number == rc.version_added)
 
 
-def _file_in_publication():
+def _in_publication(path_condition, *extra_columns):
     pa, ca = PublishedArtifact, ContentArtifact
     return (
-        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created)
+        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created, *extra_columns)
         .select_from(pa)
         .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
         .outerjoin(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
-        .where(pa.publication_id == bindparam("publication_id"), pa.relative_path == bindparam("path"))
-        .limit(1)
+        .where(pa.publication_id == bindparam("publication_id"), path_condition)
     )
+
+
+def _version_target() -> ServeTarget:
+    rc = RepositoryContent
+    return ServeTarget(repository_id=bindparam("repository_id", type_=rc.repository_id.type),
+                       version_number=bindparam("number", type_=rc.version_added.type))
 
 
 def _file_in_version():
     ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
-    target = ServeTarget(repository_id=bindparam("repository_id", type_=rc.repository_id.type),
-                         version_number=bindparam("number", type_=rc.version_added.type))
     return (
         select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
         .select_from(ca)
-        .join(rc, _member_by_path(target))
+        .join(rc, _member_by_path(_version_target()))
         .join(rv, _added_version())
         .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
         .where(ca.relative_path == bindparam("path"))
@@ -134,29 +137,35 @@ def _file_in_version():
     )
 
 
-def _file_in_version_lateral():
+def _in_version_lateral(path_condition, *extra_columns):
     """PostgreSQL: the same lookup with the membership check as a LATERAL subquery per
     ContentArtifact found by path (OFFSET 0 keeps the planner from flattening it), so the
     plan stays path index -> content_id index whatever the statistics say."""
     ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
-    target = ServeTarget(repository_id=bindparam("repository_id", type_=rc.repository_id.type),
-                         version_number=bindparam("number", type_=rc.version_added.type))
-    member = select(rc.repository_id, rc.version_added).where(_member_by_path(target)).offset(0).lateral("member")
+    member = (select(rc.repository_id, rc.version_added).where(_member_by_path(_version_target()))
+              .offset(0).lateral("member"))
     return (
-        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
+        select(ca.pulp_id, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created, *extra_columns)
         .select_from(ca)
         .join(member, true())
         .join(rv, and_(rv.repository_id == member.c.repository_id, rv.number == member.c.version_added))
         .outerjoin(Artifact, Artifact.pulp_id == ca.artifact_id)
-        .where(ca.relative_path == bindparam("path"))
-        .limit(1)
+        .where(path_condition)
     )
 
 
+def _paths():
+    """An array of relative paths (PostgreSQL), for looking up many files in one statement."""
+    return any_(bindparam("paths", type_=ARRAY(ContentArtifact.relative_path.type)))
+
+
 # Built once: the content app runs these thousands of times per `ostree pull`.
-FILE_IN_PUBLICATION = _file_in_publication()
+FILE_IN_PUBLICATION = _in_publication(PublishedArtifact.relative_path == bindparam("path")).limit(1)
 FILE_IN_VERSION = _file_in_version()
-FILE_IN_VERSION_LATERAL = _file_in_version_lateral()
+FILE_IN_VERSION_LATERAL = _in_version_lateral(ContentArtifact.relative_path == bindparam("path")).limit(1)
+# The files at several paths at once (PostgreSQL), each row ending with its relative path.
+FILES_IN_PUBLICATION = _in_publication(PublishedArtifact.relative_path == _paths(), PublishedArtifact.relative_path)
+FILES_IN_VERSION_LATERAL = _in_version_lateral(ContentArtifact.relative_path == _paths(), ContentArtifact.relative_path)
 
 
 def _dialect_name(session) -> str:

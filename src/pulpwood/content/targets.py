@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import ARRAY, and_, any_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -72,7 +72,7 @@ DISTRIBUTION_COLUMNS = (
 )
 
 
-def _distribution_by_base_path():
+def _distribution_by_base_path(base_path_condition):
     latest = (
         select(func.max(RepositoryVersion.number))
         .where(RepositoryVersion.repository_id == Distribution.repository_id, RepositoryVersion.complete.is_(True))
@@ -82,11 +82,14 @@ def _distribution_by_base_path():
     return (
         select(*DISTRIBUTION_COLUMNS, latest, pinned.repository_id, pinned.number)
         .outerjoin(pinned, and_(pinned.pulp_id == Distribution.repository_version_id, pinned.complete.is_(True)))
-        .where(Distribution.base_path.in_(bindparam("candidates", expanding=True)))
+        .where(base_path_condition)
     )
 
 
-DISTRIBUTION_BY_BASE_PATH = _distribution_by_base_path()
+DISTRIBUTION_BY_BASE_PATH = _distribution_by_base_path(Distribution.base_path.in_(bindparam("candidates", expanding=True)))
+# The same rows for an array of base paths (PostgreSQL): one statement text for any number.
+DISTRIBUTIONS_BY_BASE_PATHS = _distribution_by_base_path(
+    Distribution.base_path == any_(bindparam("base_paths", type_=ARRAY(Distribution.base_path.type))))
 
 
 async def find_distribution(session: AsyncSession, candidates: list[str]) -> DistributionInfo | None:

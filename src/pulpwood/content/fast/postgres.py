@@ -1,17 +1,26 @@
-"""Fast-path reads on PostgreSQL: asyncpg's prepared statements, one round trip per file.
+"""Fast-path reads on PostgreSQL: asyncpg's prepared statements, the lookups of all waiting
+requests in one round trip.
 
 PostgreSQL has no cheap "was anything committed since", so the remembered target of a
-distribution is only a guess, checked by the very statement that looks the file up: it
-returns the distribution rows of every base path along the request path next to the file
-found with the remembered target. The file is served only when the longest of those rows is
-the row the target was derived from (targets.prefetched_target) — so a distribution switched
-to another version, a new repository version or a new nested distribution is seen by the
-next request. A distribution whose target does not follow from its row alone (a plugin's own
-resolver, a file distribution that serves the newest publication) goes to the general path.
+distribution is only a guess, checked by the very statement that looks the files up: it
+returns the distribution rows of every base path along the request paths next to the files
+found with the remembered target. A file is served only when the longest of those rows along
+its path is the row the target was derived from (targets.prefetched_target) — so a
+distribution switched to another version, a new repository version or a new nested
+distribution is seen by the next request. A distribution whose target does not follow from
+its row alone (a plugin's own resolver, a file distribution that serves the newest
+publication) goes to the general path.
+
+One statement is in flight at a time; the requests that arrive meanwhile wait and go out
+together in the next one (`ostree pull` keeps several requests in flight). Each query costs
+PostgreSQL a fixed share (transaction, snapshot, executor start) that the batch shares, and
+a request only ever joins a statement sent after it arrived, so it sees every commit that
+happened before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -19,37 +28,47 @@ from sqlalchemy import select, true
 
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
-from pulpwood.content.lookup import FILE_IN_PUBLICATION, FILE_IN_VERSION_LATERAL
+from pulpwood.content.lookup import FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION, FILES_IN_VERSION_LATERAL
 from pulpwood.content.targets import (
-    DISTRIBUTION_BY_BASE_PATH, DistributionInfo, path_independent, prefetched_target, resolver_for,
+    DISTRIBUTIONS_BY_BASE_PATHS, DistributionInfo, path_independent, prefetched_target, resolver_for,
 )
 
-_DISTRIBUTION_COLUMNS = len(DISTRIBUTION_BY_BASE_PATH.selected_columns)
-_BASE_PATH = [column.key for column in DISTRIBUTION_BY_BASE_PATH.selected_columns].index("base_path")
+_DISTRIBUTION_COLUMNS = len(DISTRIBUTIONS_BY_BASE_PATHS.selected_columns)
+_BASE_PATH = [column.key for column in DISTRIBUTIONS_BY_BASE_PATHS.selected_columns].index("base_path")
+# Columns of a file row: content artifact id, storage name, size, sha256, date, relative path.
+_FILE, _SIZE, _SHA256, _DATE, _PATH = 1, 2, 3, 4, 5
 _MEMO_SIZE = 4096
 # A distribution left to the general path is looked at again after this long (it may have
 # become one the fast path serves; nothing would tell).
 _GENERAL_FOR = 10.0
-_POOL_SIZE = 8
+_POOL_SIZE = 4
 
 
-def _checked(file_statement):
-    """`file_statement` next to the distribution rows of the candidate base paths."""
-    distribution = DISTRIBUTION_BY_BASE_PATH.subquery("distribution")
-    found = file_statement.subquery("found")
+def _checked(files):
+    """`files` next to the distribution rows of the given base paths."""
+    distribution = DISTRIBUTIONS_BY_BASE_PATHS.subquery("distribution")
+    found = files.subquery("found")
     return select(distribution, found).select_from(distribution).outerjoin(found, true())
 
 
-CHECKED_IN_PUBLICATION = _checked(FILE_IN_PUBLICATION)
-CHECKED_IN_VERSION = _checked(FILE_IN_VERSION_LATERAL)
+CHECKED_IN_PUBLICATION = _checked(FILES_IN_PUBLICATION)
+CHECKED_IN_VERSION = _checked(FILES_IN_VERSION_LATERAL)
+
+
+@dataclass(frozen=True, eq=False)
+class _Remembered:
+    row: tuple | None  # the distribution row the target came from; None: general path
+    query: BoundQuery | None = None  # CHECKED_IN_* with the target's parameters
+    until: float = 0.0  # for general-path entries: when to look again
 
 
 @dataclass(frozen=True)
-class _Remembered:
-    row: tuple | None  # the distribution row the target came from; None: general path
-    statement: object = None  # CHECKED_IN_PUBLICATION or CHECKED_IN_VERSION
-    values: dict | None = None  # the target's parameters
-    until: float = 0.0  # for general-path entries: when to look again
+class _Waiting:
+    base: str
+    relative_path: str
+    candidates: frozenset[str]
+    remembered: _Remembered
+    answer: asyncio.Future
 
 
 async def _keep(connection) -> None:
@@ -73,9 +92,11 @@ class PostgresReads:
         self._pool = None
         self.convert_date = FileQueries(self._dialect, FILE_IN_VERSION_LATERAL).convert_date
         self._memo: dict[str, _Remembered] = {}
-        self._distribution_columns = compile_query(DISTRIBUTION_BY_BASE_PATH, self._dialect, candidates=1)
-        # (statement, number of candidates) -> bound query, compiled on first use
-        self._bound: dict[tuple, BoundQuery] = {}
+        self._distributions = compile_query(DISTRIBUTIONS_BY_BASE_PATHS, self._dialect)
+        self._in_publication = compile_query(CHECKED_IN_PUBLICATION, self._dialect)
+        self._in_version = compile_query(CHECKED_IN_VERSION, self._dialect)
+        self._waiting: list[_Waiting] = []
+        self._sender: asyncio.Task | None = None
 
     async def _acquire(self):
         if self._pool is None:
@@ -85,9 +106,11 @@ class PostgresReads:
             # Generic plans for the prepared lookups: PostgreSQL otherwise plans some of them
             # again on every execution (a custom plan costs several times the lookup), and
             # their plan does not depend on the values (index lookups by path and base path).
-            settings = {**kwargs.pop("server_settings", {}), "plan_cache_mode": "force_generic_plan"}
+            # No JIT: a generic plan of a batch is estimated dear enough for PostgreSQL to
+            # compile it on every execution (tens of milliseconds for a lookup of microseconds).
+            settings = {**kwargs.pop("server_settings", {}), "plan_cache_mode": "force_generic_plan", "jit": "off"}
             # No reset when a connection goes back to the pool: its default (a RESET ALL and
-            # friends) is a second round trip per file, and these connections only SELECT.
+            # friends) is a second round trip, and these connections only SELECT.
             self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=_POOL_SIZE, reset=_keep,
                                                    server_settings=settings, **kwargs)
         return self._pool.acquire()
@@ -98,17 +121,24 @@ class PostgresReads:
             await self._pool.close()
             self._pool = None
 
-    def _query(self, statement, candidates: int) -> BoundQuery:
-        key = (statement, candidates)
-        bound = self._bound.get(key)
-        if bound is None:
-            query = compile_query(statement, self._dialect, candidates=candidates)
-            sample = {"candidates": [""] * candidates}
-            if statement is not DISTRIBUTION_BY_BASE_PATH:
-                sample["path"] = ""
-                sample.update({name: None for name in ("publication_id", "repository_id", "number")})
-            bound = self._bound[key] = BoundQuery(query, sample)
-        return bound
+    def find(self, text: str):
+        """Every answer takes a round trip here: `await look_up(text)`."""
+        return UNKNOWN
+
+    async def look_up(self, text: str) -> StoredFile | None:
+        """The stored file at `text` (path below the prefix), or None: answer on the general path."""
+        found = self._remembered(text)
+        if found is None or (found[1].row is None and found[1].until < time.monotonic()):
+            async with await self._acquire() as connection:
+                found = await self._learn(connection, candidates_of(text))
+        if found is None or found[1].row is None:
+            return None
+        base, remembered = found
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(base, text[len(base) + 1:], frozenset(candidates_of(text)), remembered, answer))
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send())
+        return await answer
 
     def _remembered(self, text: str) -> tuple[str, _Remembered] | None:
         """The longest remembered base path along `text`, with what is remembered of it."""
@@ -122,54 +152,70 @@ class PostgresReads:
             slash = text.rfind("/", 0, slash)
         return None
 
-    def find(self, text: str):
-        """Every answer takes a round trip here: `await look_up(text)`."""
-        return UNKNOWN
+    async def _send(self) -> None:
+        """Answer the waiting lookups, one statement per remembered target, until none wait."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    async with await self._acquire() as connection:
+                        groups: dict[_Remembered, list[_Waiting]] = {}
+                        for waiting in batch:
+                            groups.setdefault(waiting.remembered, []).append(waiting)
+                        for remembered, group in groups.items():
+                            await self._answer(connection, remembered, group)
+                except Exception as error:  # noqa: BLE001 - each request reports it, then takes the general path
+                    for waiting in batch:
+                        if not waiting.answer.done():
+                            waiting.answer.set_exception(error)
+        finally:
+            self._sender = None
 
-    async def look_up(self, text: str) -> StoredFile | None:
-        """The stored file at `text` (path below the prefix), or None: answer on the general path."""
-        candidates = candidates_of(text)
-        async with await self._acquire() as connection:
-            found = self._remembered(text)
-            if found is None or (found[1].row is None and found[1].until < time.monotonic()):
-                found = await self._learn(connection, candidates)
-            if found is None or found[1].row is None:
-                return None
-            base, remembered = found
-            bound = self._query(remembered.statement, len(candidates))
-            rows = await connection.fetch(bound.sql, *bound.parameters(
-                candidates=candidates, path=text[len(base) + 1:], **remembered.values))
-        if not rows:
-            self._memo.pop(base, None)
-            return None
-        row = max(rows, key=lambda row: len(row[_BASE_PATH]))
-        if tuple(row[:_DISTRIBUTION_COLUMNS]) != remembered.row:
-            self._memo.pop(base, None)  # changed: learn it again next time
-            return None
-        file = row[_DISTRIBUTION_COLUMNS:]
-        if file[1] is None:  # no such file, or its bytes are still remote
-            return None
-        return StoredFile(text[len(base) + 1:], file[1], file[2], file[3], file[4])
+    async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> None:
+        base_paths = sorted(set().union(*(waiting.candidates for waiting in group)))
+        rows = await connection.fetch(remembered.query.sql, *remembered.query.parameters(
+            base_paths=base_paths, paths=[waiting.relative_path for waiting in group]))
+        distributions: dict[str, tuple] = {}
+        files: dict[str, tuple] = {}
+        for row in rows:
+            distributions.setdefault(row[_BASE_PATH], tuple(row[:_DISTRIBUTION_COLUMNS]))
+            file = row[_DISTRIBUTION_COLUMNS:]
+            if file[_PATH] is not None:
+                files.setdefault(file[_PATH], file)  # several rows for a path: any one, as LIMIT 1
+        for waiting in group:
+            along = [base for base in distributions if base in waiting.candidates]
+            longest = distributions[max(along, key=len)] if along else None
+            if longest != remembered.row:
+                if self._memo.get(waiting.base) is remembered:
+                    self._memo.pop(waiting.base)  # changed: learn it again next time
+                stored = None
+            else:
+                file = files.get(waiting.relative_path)
+                stored = None if file is None or file[_FILE] is None else StoredFile(
+                    waiting.relative_path, file[_FILE], file[_SIZE], file[_SHA256], file[_DATE])
+            if not waiting.answer.done():
+                waiting.answer.set_result(stored)
 
     async def _learn(self, connection, candidates: list[str]) -> tuple[str, _Remembered] | None:
-        bound = self._query(DISTRIBUTION_BY_BASE_PATH, len(candidates))
-        rows = await connection.fetch(bound.sql, *bound.parameters(candidates=candidates))
+        rows = await connection.fetch(self._distributions.sql, *self._distributions.parameters(base_paths=candidates))
         if not rows:
             return None
         row = tuple(max(rows, key=lambda row: len(row[_BASE_PATH])))
         base = row[_BASE_PATH]
         if base == candidates[0]:
             return None  # the path is a distribution's own base path: not a file
-        distribution = DistributionInfo(*self._distribution_columns.convert_row(row))
+        distribution = DistributionInfo(*self._distributions.convert_row(row))
         resolver = resolver_for(distribution.pulp_type)
         target = prefetched_target(distribution, resolver) if path_independent(resolver) else None
+        per_request = {"base_paths": [], "paths": []}
         if target is None:
             remembered = _Remembered(None, until=time.monotonic() + _GENERAL_FOR)
         elif target.publication_id is not None:
-            remembered = _Remembered(row, CHECKED_IN_PUBLICATION, {"publication_id": target.publication_id})
+            remembered = _Remembered(row, BoundQuery(self._in_publication, per_request,
+                                                     publication_id=target.publication_id))
         else:
-            remembered = _Remembered(row, CHECKED_IN_VERSION, {"repository_id": target.repository_id,
-                                                               "number": target.version_number})
+            remembered = _Remembered(row, BoundQuery(self._in_version, per_request, repository_id=target.repository_id,
+                                                     number=target.version_number))
         if len(self._memo) >= _MEMO_SIZE:
             self._memo.clear()
         self._memo[base] = remembered
