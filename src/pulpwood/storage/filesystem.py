@@ -4,12 +4,20 @@ Bytes go to a temporary file in the same filesystem, every digest is computed wh
 are written, and only a verified file is renamed to `artifact/<sha256[:2]>/<sha256[2:]>`.
 A file under an artifact name therefore always matches its name, and an artifact that is
 already stored is never written twice.
+
+Bytes already in memory (most OSTree objects, metadata files) take a shorter way: an
+anonymous file (O_TMPFILE) in the artifact's own directory, linked under its name once
+written. Tens of thousands of small artifacts per sync made the shared temp directory the
+bottleneck: every create and rename there serialises on that one directory's lock, and a
+crash leaves no half-written file behind since an anonymous file vanishes with its process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -104,6 +112,8 @@ class ArtifactStorage:
         self.tmp_dir = root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         (root / "artifact").mkdir(parents=True, exist_ok=True)
+        self._made_dirs: set[str] = set()
+        self._anonymous_files = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
 
     @staticmethod
     def name_for(sha256: str) -> str:
@@ -118,10 +128,48 @@ class ArtifactStorage:
     def writer(self, digests: tuple[str, ...] = DIGESTS) -> DigestingWriter:
         return DigestingWriter(self, digests)
 
-    def store_bytes(self, data: bytes) -> StoredFile:
-        with self.writer() as writer:
-            writer.write(data)
-            return writer.commit()
+    def store_bytes(self, data: bytes, digests: tuple[str, ...] = DIGESTS) -> StoredFile:
+        """Store bytes held in memory; `digests` are computed (sha256 always)."""
+        hashes = {name: hashlib.new(name, data).hexdigest() for name in {"sha256", *digests}}
+        name = self.name_for(hashes["sha256"])
+        self._create(name, data)
+        return StoredFile(file=name, size=len(data), digests=hashes)
+
+    def _create(self, name: str, data: bytes) -> None:
+        """Put `data` under `name` unless it is there already; never a partial file."""
+        directory = os.path.dirname(os.path.join(self.root, name))
+        if directory not in self._made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._made_dirs.add(directory)
+        target = os.path.join(self.root, name)
+        if self._anonymous_files:
+            try:
+                fd = os.open(directory, os.O_WRONLY | os.O_TMPFILE | os.O_CLOEXEC, 0o600)
+            except OSError:  # the filesystem cannot do it (e.g. NFS): named temp files
+                self._anonymous_files = False
+            else:
+                try:
+                    _write_all(fd, data)
+                    try:
+                        # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N names the open file.
+                        os.link(str(fd), target, src_dir_fd=_proc_fds())
+                    except FileExistsError:
+                        pass  # stored meanwhile, and equal: the name is its digest
+                finally:
+                    os.close(fd)
+                return
+        temp = os.path.join(directory, f".tmp-{secrets.token_hex(8)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                _write_all(fd, data)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
 
     def delete(self, name: str) -> None:
         try:
@@ -132,3 +180,24 @@ class ArtifactStorage:
     def usage(self) -> dict[str, int]:
         total, used, free = shutil.disk_usage(self.root)
         return {"total": total, "used": used, "free": free}
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+_PROC_FDS: tuple[int, int] | None = None  # (pid, descriptor)
+
+
+def _proc_fds() -> int:
+    """A directory descriptor of /proc/self/fd, opened once per process.
+
+    "self" is resolved when it is opened: a forked child must open its own, or it would
+    name its parent's descriptors."""
+    global _PROC_FDS
+    pid = os.getpid()
+    if _PROC_FDS is None or _PROC_FDS[0] != pid:
+        _PROC_FDS = (pid, os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return _PROC_FDS[1]
