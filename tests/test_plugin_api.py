@@ -11,7 +11,7 @@ PINNED = {
     "RemoteBody", "Repository", "RepositoryAddRemoveContent", "RepositoryBody", "RepositorySyncBody", "RepositoryContent", "RepositoryVersion",
     "ServeTarget", "StoredFile", "TaskContext", "TaskError", "TypedResource", "Unit", "Upload",
     "UploadChunk", "ValidationError", "add_and_remove", "after_create", "after_new_version",
-    "base_fields", "check_base_path", "check_labels", "chunks", "collection_href", "commit_version",
+    "base_fields", "bulk_insert", "check_base_path", "check_labels", "chunks", "collection_href", "commit_version",
     "content_ids_in", "content_serializer", "correlation_id", "dispatch_from_request",
     "distribution_columns", "distribution_serializer", "duplicates_validator", "get_object",
     "get_version", "href", "href_for", "iso", "latest_version", "listing", "load_settings",

@@ -37,6 +37,7 @@ from pulpwood.models import (
     Artifact, Content, ContentArtifact, Distribution, Publication, PublishedArtifact, Remote,
     RemoteArtifact, Repository, RepositoryContent, RepositoryVersion, Upload, UploadChunk,
 )
+from pulpwood.queries.bulk import bulk_insert
 from pulpwood.queries.versions import content_ids_in, get_version, latest_version
 from pulpwood.registry import PluginSpec
 from pulpwood.settings import load_settings
@@ -63,7 +64,7 @@ __all__ = sorted([
     "DistributionBody", "FilterSet", "JSONResponse", "NotFound", "PluginSpec", "ProgressReport",
     "Publication", "PublishedArtifact", "REPOSITORY_FILTERS", "Remote", "RemoteArtifact", "RemoteBody",
     "Repository", "RepositoryAddRemoveContent", "RepositoryBody", "RepositorySyncBody", "RepositoryContent", "RepositoryVersion", "TaskContext", "TaskError",
-    "TypedResource", "ValidationError", "after_create", "base_fields", "check_base_path", "check_labels",
+    "TypedResource", "ValidationError", "after_create", "base_fields", "bulk_insert", "check_base_path", "check_labels",
     "chunks", "collection_href", "commit_version", "content_ids_in", "content_serializer", "correlation_id",
     "dispatch_from_request", "distribution_columns", "distribution_serializer", "get_object", "get_version",
     "href", "href_for", "iso", "latest_version", "listing", "paginate", "prn", "publication_serializer",

@@ -18,6 +18,7 @@ from pulpwood.db.base import utcnow
 from pulpwood.errors import TaskError
 from pulpwood.ids import uuid7
 from pulpwood.models import Repository, RepositoryContent, RepositoryVersion
+from pulpwood.queries.bulk import bulk_insert
 from pulpwood.queries.versions import content_ids_in, count_by_type, latest_version, present_in
 
 BATCH = 500
@@ -106,12 +107,10 @@ async def commit_version(
                    RepositoryContent.content_id.in_(batch))
             .values(version_removed=number)
         )
-    for batch in chunks(sorted(added)):
-        await session.execute(
-            RepositoryContent.__table__.insert(),
-            [{"pulp_id": uuid7(), "repository_id": repository_id, "content_id": cid,
-              "version_added": number, "version_removed": None} for cid in batch],
-        )
+    # A sync adds tens of thousands of units at once: straight to the driver, in key order.
+    await bulk_insert(session, RepositoryContent.__table__,
+                      ("pulp_id", "repository_id", "content_id", "version_added", "version_removed"),
+                      [(uuid7(), repository_id, content_id, number, None) for content_id in sorted(added)])
     version.content_counts = await summarize(session, repository_id, number)
     version.complete = True
     repository.next_version = number + 1
