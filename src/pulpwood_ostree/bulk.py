@@ -128,4 +128,4 @@ async def link_commit_objects(session, pairs: set[tuple[uuid.UUID, uuid.UUID]]) 
         new = sorted(obj_ids - existing)
         for batch in _batches(new):
             await session.execute(OstreeCommitObject.__table__.insert(), [
-                {"pulp_id": uuid7(), "commit_id": commit_id, "obj_id": obj_id} for obj_id in batch])
+                {"commit_id": commit_id, "obj_id": obj_id} for obj_id in batch])

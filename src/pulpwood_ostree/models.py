@@ -47,14 +47,20 @@ class OstreeCommit(Content):
 
 
 class OstreeCommitObject(Base):
-    """Which objects a commit's root tree reaches (not its parents'); not content itself."""
+    """Which objects a commit's root tree reaches (not its parents'); not content itself.
+
+    A sync writes one row per (commit, object), so hundreds of thousands at a time: the pair
+    is the key (no id of its own to generate and index) and SQLite keeps the rows in that
+    key's b-tree (WITHOUT ROWID) instead of a rowid table plus a second index.
+    """
 
     __tablename__ = "ostree_ostreecommitobject"
-    __table_args__ = (UniqueConstraint("commit_id", "obj_id"), Index("ix_ostree_commitobject_obj", "obj_id"))
+    __table_args__ = (Index("ix_ostree_commitobject_obj", "obj_id"), {"sqlite_with_rowid": False})
 
-    pulp_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    commit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ostree_ostreecommit.pulp_id", ondelete="CASCADE"))
-    obj_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ostree_ostreeobject.pulp_id", ondelete="CASCADE"))
+    commit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ostree_ostreecommit.pulp_id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    obj_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ostree_ostreeobject.pulp_id", ondelete="CASCADE"),
+                                              primary_key=True)
 
 
 class OstreeRef(Content):
