@@ -15,9 +15,11 @@ from pulpwood_ostree.formats import (
     DirMeta,
     DirTree,
     FilezVerifier,
+    FormatError,
     ObjectType,
     content_checksum,
     encode_filez,
+    filez_bytes_checksum,
     filez_checksum,
     object_path,
     parse_archive_header,
@@ -180,3 +182,39 @@ def test_object_path_helpers() -> None:
         checksum,
         ObjectType.TOMBSTONE_COMMIT,
     )
+
+
+def test_whole_filez_checksum_agrees_with_the_streaming_verifier(fixture_repo: FixtureRepo) -> None:
+    # The in-memory shortcut must give ostree's checksum for every kind of content object
+    # ostree wrote (regular, executable, empty, symlink, with xattrs where supported).
+    objects = [(c, p) for c, t, p in all_objects(fixture_repo.path) if t is ObjectType.FILE]
+    assert any(stat.S_ISLNK(parse_archive_header(p.read_bytes())[0].mode) for _, p in objects)
+    for checksum, path in objects:
+        assert filez_bytes_checksum(path.read_bytes()) == checksum
+
+
+def test_whole_filez_checksum_refuses_what_the_verifier_refuses(fixture_repo: FixtureRepo) -> None:
+    regular = next(p for c, t, p in all_objects(fixture_repo.path)
+                   if t is ObjectType.FILE and parse_archive_header(p.read_bytes())[1] > 100)
+    data = regular.read_bytes()
+    header, size, offset = parse_archive_header(data)
+    payload = zlib.decompress(data[offset:], -15)
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+    longer = data[:offset] + deflater.compress(payload + b"x") + deflater.flush()
+    broken = {
+        "truncated": data[:-5],
+        "garbage after the stream": data + b"junk",
+        "inflates beyond the declared size": longer,
+        "truncated header": data[:offset - 3],
+        "flipped payload byte": data[:offset + 5] + bytes([data[offset + 5] ^ 0xFF]) + data[offset + 6:],
+    }
+    for what, bad in broken.items():
+        try:
+            streamed = FilezVerifier()
+            streamed.update(bad)
+            expected = streamed.finish()
+        except FormatError:
+            with pytest.raises(FormatError):
+                filez_bytes_checksum(bad)
+        else:
+            assert filez_bytes_checksum(bad) == expected, what
