@@ -1,98 +1,98 @@
 """Static deltas between two stored commits, saved as OstreeContent units.
 
-The delta generator of `formats` wants a synchronous object loader; it runs in a worker
-thread and resolves each object to its stored file through the database session on the
-event loop (the task coroutine just awaits the thread meanwhile, so the session is never
-used twice at once). Objects of the two commits are looked up in one go first, through the
-commit -> object links, so the per-object fallback query is rare.
+A metadata object's checksum is the SHA-256 of its bytes, which is also its artifact's name:
+commits, dirtrees and dirmeta are read from storage without asking the database. Content
+objects are named by the digest of their compressed bytes, so the ones the delta carries
+(those the target commit reaches and the source does not: usually a small share) are looked
+up in batches before the generator runs in a worker thread. A sync passes the dirtrees it
+has just parsed (`trees`), so neither commit's tree is read or parsed again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
 
-from pulpwood.plugin import ContentArtifact, Artifact, TaskError
-from pulpwood_ostree.formats import FormatError, ObjectType, decode_filez, generate_delta
-from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeContent, OstreeObject
+from pulpwood.plugin import Artifact, ContentArtifact, TaskError, chunks
+from pulpwood_ostree.formats import (
+    DirTree, FormatError, GeneratedDelta, ObjectType, decode_filez, delta_objects, generate_delta,
+)
+from pulpwood_ostree.models import OstreeContent, OstreeObject
 from pulpwood_ostree.units import save_file_unit
 
 
-async def _object_files(session, storage, commit_checksums: list[str]) -> dict[tuple[str, int], Path | None]:
-    """(checksum, type number) -> stored file, for the commits and their linked objects."""
-    out: dict[tuple[str, int], Path | None] = {}
-    rows = await session.execute(
-        select(OstreeCommit.checksum, OstreeCommit.pulp_id, Artifact.file)
-        .join(ContentArtifact, ContentArtifact.content_id == OstreeCommit.pulp_id)
-        .outerjoin(Artifact, Artifact.pulp_id == ContentArtifact.artifact_id)
-        .where(OstreeCommit.checksum.in_(commit_checksums)))
-    commit_ids = []
-    for checksum, commit_id, file in rows.all():
-        out[(checksum, int(ObjectType.COMMIT))] = storage.path(file) if file else None
-        commit_ids.append(commit_id)
-    if commit_ids:
+class _NotStored(LookupError):
+    """An object the delta needs has no stored file (on_demand content)."""
+
+
+async def _content_files(session, storage, checksums: list[str]) -> dict[str, Path]:
+    """checksum -> stored `.filez`, for the content objects among `checksums` that are stored."""
+    found: dict[str, Path] = {}
+    for batch in chunks(sorted(set(checksums)), 500):
         rows = await session.execute(
-            select(OstreeObject.checksum, OstreeObject.typ, Artifact.file)
-            .join(OstreeCommitObject, OstreeCommitObject.obj_id == OstreeObject.pulp_id)
+            select(OstreeObject.checksum, Artifact.file)
             .join(ContentArtifact, ContentArtifact.content_id == OstreeObject.pulp_id)
-            .outerjoin(Artifact, Artifact.pulp_id == ContentArtifact.artifact_id)
-            .where(OstreeCommitObject.commit_id.in_(commit_ids)))
-        for checksum, typ, file in rows.all():
-            out[(checksum, typ)] = storage.path(file) if file else None
-    return out
-
-
-async def _lookup_one(session, storage, checksum: str, objtype: ObjectType) -> Path | None:
-    model = OstreeCommit if objtype is ObjectType.COMMIT else OstreeObject
-    stmt = (select(Artifact.file).select_from(model)
-            .join(ContentArtifact, ContentArtifact.content_id == model.pulp_id)
             .join(Artifact, Artifact.pulp_id == ContentArtifact.artifact_id)
-            .where(model.checksum == checksum))
-    if model is OstreeObject:
-        stmt = stmt.where(OstreeObject.typ == int(objtype))
-    file = await session.scalar(stmt.limit(1))
-    return storage.path(file) if file else None
+            .where(OstreeObject.checksum.in_(batch), OstreeObject.typ == int(ObjectType.FILE)))
+        found.update((checksum, storage.path(file)) for checksum, file in rows.all())
+    return found
 
 
-async def generate_delta_units(session, storage, from_commit: str | None, to_commit: str) -> set[uuid.UUID]:
-    """Generate the static delta `from_commit` -> `to_commit` and save its files as units.
-
-    Both arguments are commit checksums (hex); `from_commit` None = delta from scratch.
-    Every object must be stored (not on-demand); otherwise nothing is generated and an empty
-    set is returned, since advertising a delta clients cannot apply would break their pulls.
-    The superblock timestamp is the target commit's, so re-running gives identical bytes and
-    therefore the same units. Returns the ids of the OstreeContent units (superblock + parts).
+async def build_delta(session, storage, from_commit: str | None, to_commit: str,
+                      trees: Mapping[str, DirTree] | None = None) -> GeneratedDelta | None:
+    """The static delta `from_commit` -> `to_commit` (checksums; `from_commit` None = from
+    scratch), or None when an object it needs is not stored (on_demand content): advertising
+    a delta clients cannot apply would break their pulls. Only reads (any session will do).
+    The superblock timestamp is the target commit's, so building again gives identical bytes.
     """
-    files = await _object_files(session, storage, [c for c in (from_commit, to_commit) if c])
-    loop = asyncio.get_running_loop()
+    def load_metadata(checksum: str, objtype: ObjectType) -> bytes:
+        try:
+            return storage.path(storage.name_for(checksum)).read_bytes()
+        except FileNotFoundError:
+            raise _NotStored(f"{objtype.type_name} {checksum} is not stored") from None
 
-    def path_of(checksum: str, objtype: ObjectType) -> Path:
-        key = (checksum, int(objtype))
-        if key not in files:
-            files[key] = asyncio.run_coroutine_threadsafe(
-                _lookup_one(session, storage, checksum, objtype), loop).result()
-        path = files[key]
-        if path is None:
-            raise LookupError(f"{objtype.type_name} {checksum} is not stored")
-        return path
-
-    def load(checksum: str, objtype: ObjectType):
-        data = path_of(checksum, objtype).read_bytes()
-        if objtype is ObjectType.FILE:
-            return decode_filez(data, checksum)
-        return data
+    def load_tree(checksum: str) -> DirTree:
+        tree = trees.get(checksum) if trees is not None else None
+        return tree if tree is not None else DirTree.from_bytes(load_metadata(checksum, ObjectType.DIR_TREE))
 
     try:
-        delta = await asyncio.to_thread(generate_delta, from_commit, to_commit, load)
-    except LookupError:
-        return set()
+        carried = await asyncio.to_thread(delta_objects, from_commit, to_commit, load_metadata, load_tree)
+        wanted = [checksum for checksum, objtype in carried if objtype is ObjectType.FILE]
+        files = await _content_files(session, storage, wanted)
+        if len(files) < len(set(wanted)):
+            return None
+
+        def load(checksum: str, objtype: ObjectType):
+            if objtype is not ObjectType.FILE:
+                return load_metadata(checksum, objtype)
+            try:
+                return decode_filez(files[checksum].read_bytes(), checksum)
+            except FileNotFoundError:
+                raise _NotStored(f"file {checksum} is not stored") from None
+
+        return await asyncio.to_thread(generate_delta, from_commit, to_commit, load, load_tree=load_tree,
+                                       objects=carried)
+    except _NotStored:
+        return None
     except FormatError as exc:
         raise TaskError(f"Could not generate the static delta {from_commit} -> {to_commit}: {exc}") from None
+
+
+async def save_delta(session, storage, delta: GeneratedDelta | None) -> set[uuid.UUID]:
+    """Save a built delta's files (superblock + parts) as OstreeContent units; their ids."""
     ids: set[uuid.UUID] = set()
-    for relative_path, data in delta.files.items():
+    for relative_path, data in (delta.files.items() if delta is not None else ()):
         unit = await save_file_unit(session, storage, OstreeContent, relative_path, data)
         ids.add(unit.pulp_id)
     return ids
+
+
+async def generate_delta_units(session, storage, from_commit: str | None, to_commit: str,
+                               trees: Mapping[str, DirTree] | None = None) -> set[uuid.UUID]:
+    """Build the delta `from_commit` -> `to_commit` and save it (see build_delta); the ids of
+    its units, none if it could not be built."""
+    return await save_delta(session, storage, await build_delta(session, storage, from_commit, to_commit, trees))

@@ -58,6 +58,7 @@ async def commit_ostree_version(
     session=None,
     base_version_id: uuid.UUID | None = None,
     objects: set[uuid.UUID] | None = None,
+    trees=None,
 ) -> RepositoryVersion | None:
     """Write the version ``base (or latest) - remove + add`` with a fresh summary.
 
@@ -68,11 +69,12 @@ async def commit_ostree_version(
     ``objects``: ids the caller knows to be object or commit units (a sync's tens of
     thousands); they have no repository key and do not shape the summary, so they skip those
     per-id lookups. Such units already in the starting version are recognised in SQL.
+    ``trees``: parsed dirtrees by checksum (a sync's), so delta generation does not parse them.
     Returns the new RepositoryVersion (and reports it with ``ctx.created``) or None when the
     result equals the latest version.
     """
     args = (repository_id, add, remove, remove_all, base_number, compute_delta_pairs, base_version_id,
-            objects)
+            objects, trees)
     if session is None:
         async with ctx.transaction() as session:
             return await _commit(ctx, session, *args)
@@ -80,7 +82,7 @@ async def commit_ostree_version(
 
 
 async def _commit(ctx, session, repository_id, add, remove, remove_all, base_number, delta_pairs, base_version_id,
-                  objects):
+                  objects, trees):
     storage = ctx.storage
     add = set(add or ())
     latest = await latest_version(session, repository_id)
@@ -112,7 +114,7 @@ async def _commit(ctx, session, repository_id, add, remove, remove_all, base_num
         from pulpwood_ostree.static_deltas import generate_delta_units
 
         for from_checksum, to_checksum in delta_pairs:
-            add |= await generate_delta_units(session, storage, from_checksum, to_checksum)
+            add |= await generate_delta_units(session, storage, from_checksum, to_checksum, trees=trees)
     desired |= add
     keyed = await _apply_repo_keys(session, desired - plain, add)
     desired = keyed | (desired & plain)

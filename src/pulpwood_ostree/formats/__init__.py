@@ -24,7 +24,7 @@ from .commit_builder import (
     write_repo_files,
 )
 from .config import RepoConfig, format_keyfile, parse_keyfile
-from .delta_generator import FALLBACK_THRESHOLD, GeneratedDelta, generate_delta
+from .delta_generator import FALLBACK_THRESHOLD, GeneratedDelta, delta_objects, generate_delta
 from .deltas import (
     DeltaFallback,
     DeltaPart,
@@ -48,6 +48,7 @@ from .filez import (
     content_checksum,
     decode_filez,
     encode_filez,
+    filez_bytes_checksum,
     filez_checksum,
     parse_archive_header,
     write_filez,
@@ -133,9 +134,11 @@ __all__ = [
     "delta_dir",
     "delta_index_path",
     "delta_name",
+    "delta_objects",
     "delta_part_path",
     "delta_superblock_path",
     "encode_filez",
+    "filez_bytes_checksum",
     "filez_checksum",
     "format_keyfile",
     "generate_delta",

@@ -7,7 +7,9 @@ any part: clients write it from the copy embedded in the superblock.
 
 Objects come from a caller-supplied loader, so deltas can be built from any storage:
 ``load_object(checksum, objtype)`` returns the raw bytes of metadata objects and
-``(FileHeader, uncompressed content)`` for content objects.
+``(FileHeader, uncompressed content)`` for content objects. A caller holding parsed dirtrees
+passes ``load_tree`` too; :func:`delta_objects` tells which objects a delta will carry, so
+their files can be looked up in one go beforehand.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from .deltas import (
 from .errors import FormatError
 from .filez import DEFAULT_COMPRESSION_LEVEL, FileHeader, content_checksum
 from .gvariant import Variant
-from .objects import Commit, ObjectType, Xattrs, metadata_checksum
-from .traverse import iter_commit_objects, reachable_objects
+from .objects import Commit, DirTree, ObjectType, Xattrs, metadata_checksum
+from .traverse import TreeLoader
 
 ObjectLoader = Callable[[str, ObjectType], bytes | tuple[FileHeader, bytes]]
 
@@ -115,21 +117,8 @@ class _PartBuilder:
         return part, meta
 
 
-def generate_delta(
-    from_checksum: str | None,
-    to_checksum: str,
-    load_object: ObjectLoader,
-    *,
-    fallback_threshold: int = FALLBACK_THRESHOLD,
-    max_part_size: int = MAX_PART_SIZE,
-    timestamp: int | None = None,
-) -> GeneratedDelta:
-    """Build the delta ``from_checksum`` -> ``to_checksum`` (``None`` = from scratch).
-
-    Content objects larger than ``fallback_threshold`` bytes become fallbacks; a new part is
-    started once a part's data reaches ``max_part_size``. ``timestamp`` (seconds) defaults to
-    the target commit's timestamp so that regenerating gives identical bytes.
-    """
+def _verifying(load_object: ObjectLoader) -> Callable[[str, ObjectType], bytes]:
+    """A metadata loader that checks (and remembers) what ``load_object`` returns."""
     cache: dict[tuple[str, ObjectType], bytes] = {}
 
     def load_metadata(checksum: str, objtype: ObjectType) -> bytes:
@@ -141,19 +130,109 @@ def generate_delta(
             cache[key] = data
         return cache[key]
 
+    return load_metadata
+
+
+def _tree_loader(load_metadata, load_tree: TreeLoader | None) -> TreeLoader:
+    if load_tree is not None:
+        return load_tree
+    return lambda checksum: DirTree.from_bytes(load_metadata(checksum, ObjectType.DIR_TREE))
+
+
+def delta_objects(
+    from_checksum: str | None,
+    to_checksum: str,
+    load_metadata: Callable[[str, ObjectType], bytes],
+    load_tree: TreeLoader | None = None,
+) -> list[tuple[str, ObjectType]]:
+    """The objects (but the commit) reachable from ``to_checksum`` and not from
+    ``from_checksum``, in the order a delta carries them (that of
+    :func:`iter_commit_objects`)."""
+    trees = _tree_loader(load_metadata, load_tree)
+    old_trees, old_metas, old_files = _reachable(from_checksum, load_metadata, trees)
+    commit = Commit.from_bytes(load_metadata(to_checksum, ObjectType.COMMIT))
+    carried: list[tuple[str, ObjectType]] = []
+    seen_trees: set[str] = set()
+    seen_metas: set[str] = set()
+    seen_files: set[str] = set()
+    pending = [(commit.root_dirtree, commit.root_dirmeta)]
+    while pending:
+        tree_checksum, meta_checksum = pending.pop()
+        if meta_checksum not in seen_metas:
+            seen_metas.add(meta_checksum)
+            if meta_checksum not in old_metas:
+                carried.append((meta_checksum, ObjectType.DIR_META))
+        # A tree the source has is there with everything below it: nothing to carry.
+        if tree_checksum in seen_trees or tree_checksum in old_trees:
+            continue
+        seen_trees.add(tree_checksum)
+        carried.append((tree_checksum, ObjectType.DIR_TREE))
+        tree = trees(tree_checksum)
+        for entry in tree.files:
+            if entry.checksum not in seen_files:
+                seen_files.add(entry.checksum)
+                if entry.checksum not in old_files:
+                    carried.append((entry.checksum, ObjectType.FILE))
+        pending.extend((d.tree_checksum, d.meta_checksum) for d in reversed(tree.dirs))
+    return carried
+
+
+def _reachable(commit_checksum: str | None, load_metadata, trees: TreeLoader) -> tuple[set[str], set[str], set[str]]:
+    """Checksums of the dirtrees, dirmeta and files under a commit (empty for None),
+    gathered a directory at a time."""
+    tree_checksums: set[str] = set()
+    metas: set[str] = set()
+    files: set[str] = set()
+    if commit_checksum is None:
+        return tree_checksums, metas, files
+    commit = Commit.from_bytes(load_metadata(commit_checksum, ObjectType.COMMIT))
+    metas.add(commit.root_dirmeta)
+    pending = [commit.root_dirtree]
+    while pending:
+        checksum = pending.pop()
+        if checksum in tree_checksums:
+            continue
+        tree_checksums.add(checksum)
+        tree = trees(checksum)
+        files.update(entry.checksum for entry in tree.files)
+        metas.update(entry.meta_checksum for entry in tree.dirs)
+        pending.extend(entry.tree_checksum for entry in tree.dirs)
+    return tree_checksums, metas, files
+
+
+def generate_delta(
+    from_checksum: str | None,
+    to_checksum: str,
+    load_object: ObjectLoader,
+    *,
+    load_tree: TreeLoader | None = None,
+    objects: list[tuple[str, ObjectType]] | None = None,
+    fallback_threshold: int = FALLBACK_THRESHOLD,
+    max_part_size: int = MAX_PART_SIZE,
+    timestamp: int | None = None,
+) -> GeneratedDelta:
+    """Build the delta ``from_checksum`` -> ``to_checksum`` (``None`` = from scratch).
+
+    Content objects larger than ``fallback_threshold`` bytes become fallbacks; a new part is
+    started once a part's data reaches ``max_part_size``. ``timestamp`` (seconds) defaults to
+    the target commit's timestamp so that regenerating gives identical bytes. ``load_tree``
+    supplies parsed dirtrees the caller trusts (they only decide which objects go in; every
+    object that goes in is loaded and verified); ``objects``, what :func:`delta_objects`
+    returned for the same commits, if the caller has it already.
+    """
+    load_metadata = _verifying(load_object)
     commit_bytes = load_metadata(to_checksum, ObjectType.COMMIT)
     commit = Commit.from_bytes(commit_bytes)
     if commit.to_bytes() != commit_bytes:
         raise FormatError(f"commit {to_checksum} is not in GVariant normal form")
-    old = reachable_objects(from_checksum, load_metadata) if from_checksum else set()
 
     parts: list[bytes] = []
     part_metas: list[DeltaPartMeta] = []
     fallbacks: list[DeltaFallback] = []
     builder = _PartBuilder()
-    for checksum, objtype in iter_commit_objects(to_checksum, load_metadata):
-        if objtype is ObjectType.COMMIT or (checksum, objtype) in old:
-            continue
+    if objects is None:
+        objects = delta_objects(from_checksum, to_checksum, load_metadata, load_tree)
+    for checksum, objtype in objects:
         if objtype.is_metadata:
             builder.add_metadata(objtype, checksum, load_metadata(checksum, objtype))
         else:
