@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 
 from pulpwood.plugin import Downloader, DownloadError, StoredFile, TaskError
-from pulpwood_ostree.formats import FilezVerifier, FormatError, ObjectType, object_path
-from pulpwood_ostree.sync.pipeline import MAX_IN_FLIGHT, PipelinedClient, PipelineError, Sink
+from pulpwood_ostree.formats import FilezVerifier, FormatError, ObjectType, filez_bytes_checksum, object_path
+from pulpwood_ostree.sync.pipeline import DEFAULT_STALL_TIMEOUT, PipelinedClient, PipelineError, Sink
 
 # Bodies up to this size are read in one piece (one await instead of a chunk loop).
 SMALL_BODY = 1 << 20
@@ -28,8 +26,9 @@ CHUNK = 256 * 1024
 OBJECT_DIGESTS = ("sha256",)
 FILE_THREADS = 4
 PIPELINE_CONNECTIONS = 4
-# Content objects bigger than this stream to disk instead of being buffered.
-STREAM_ABOVE = 256 * 1024
+# Content objects bigger than this stream to disk (verified on the event loop as they
+# arrive) instead of being buffered and handed whole to a file thread.
+STREAM_ABOVE = 4 << 20
 
 
 class ObjectMismatch(TaskError):
@@ -75,14 +74,8 @@ class Fetcher:
             self.pipeline = PipelinedClient(
                 self.base_url, connections=min(PIPELINE_CONNECTIONS, config.concurrency),
                 ssl=config.ssl_context() or None, headers=config.header_dict(), username=config.username,
-                password=config.password, stream_above=STREAM_ABOVE)
-
-    @property
-    def in_flight_limit(self) -> int:
-        """How many requests are worth having outstanding at once."""
-        if self.pipeline is not None:
-            return self.pipeline.connections_wanted * MAX_IN_FLIGHT
-        return self.downloader.config.concurrency
+                password=config.password, stream_above=STREAM_ABOVE,
+                stall_timeout=config.sock_read_timeout or config.total_timeout or DEFAULT_STALL_TIMEOUT)
 
     def _pipeline_failed(self) -> None:
         self._pipeline_failures += 1
@@ -118,10 +111,11 @@ class Fetcher:
                 await asyncio.sleep(min(0.1 * 2 ** attempt, 2.0))
         raise last
 
-    async def get_bytes(self, path: str, *, missing_ok: bool = False, max_size: int | None = None) -> bytes | None:
+    async def get_bytes(self, path: str, *, missing_ok: bool = False, max_size: int | None = None,
+                        pipelined: bool = True) -> bytes | None:
         """The whole file (small metadata); None for a 404 when `missing_ok` (no retries)."""
         url = self.url(path)
-        if self.pipeline is not None and max_size is None:
+        if self.pipeline is not None and max_size is None and pipelined:
             try:
                 status, body = await self.pipeline.get(path)
                 if status == 200:
@@ -144,7 +138,7 @@ class Fetcher:
         return await self._retrying(url, once, missing_ok=missing_ok)
 
     async def metadata_object(self, checksum: str, objtype: ObjectType, *, missing_ok: bool = False,
-                              store: bool = False) -> bytes | tuple[bytes, StoredFile] | None:
+                              store: bool = False, pipelined: bool = True) -> bytes | tuple[bytes, StoredFile] | None:
         """A commit/dirtree/dirmeta object, verified; None if absent and `missing_ok`.
 
         With `store`, the verified bytes are also written to storage (off the event loop)
@@ -152,7 +146,7 @@ class Fetcher:
         """
         path = object_path(checksum, objtype)
         try:
-            data = await self.get_bytes(path, missing_ok=missing_ok)
+            data = await self.get_bytes(path, missing_ok=missing_ok, pipelined=pipelined)
         except DownloadError as exc:
             if exc.status == 404:
                 raise TaskError(f"The object {path} is missing upstream ({self.url(path)}: 404).") from None
@@ -164,7 +158,7 @@ class Fetcher:
             self.files, _verify_metadata, self.storage if store else None, data, checksum, path, self.url(path))
         return (data, stored) if store else data
 
-    async def content_object(self, checksum: str) -> StoredFile:
+    async def content_object(self, checksum: str, *, pipelined: bool = True) -> StoredFile:
         """Fetch a `.filez` and store it once its content checksum is verified.
 
         Small objects (most of them) are read whole and verified + written in a file thread;
@@ -172,9 +166,9 @@ class Fetcher:
         """
         path = object_path(checksum, ObjectType.FILE)
         url = self.url(path)
-        if self.pipeline is not None:
+        if self.pipeline is not None and pipelined:
             try:
-                status, result = await self.pipeline.get(path, lambda length: _FilezSink(self, checksum, path, url))
+                status, result = await self.pipeline.get(path, lambda length: FilezSink(self, checksum, path, length))
                 if status == 200:
                     if isinstance(result, StoredFile):
                         return result
@@ -223,27 +217,34 @@ class Fetcher:
 
 
 def _verify_metadata(storage, data: bytes, checksum: str, path: str, url: str) -> StoredFile | None:
-    actual = hashlib.sha256(data).hexdigest()
-    _expect(actual, checksum, path, url)
-    # A metadata object's checksum is the sha256 of its bytes: the artifact's name too.
-    return None if storage is None else store_verified(storage, data, actual)
+    _expect(hashlib.sha256(data).hexdigest(), checksum, path, url)
+    return None if storage is None else storage.store_bytes(data, OBJECT_DIGESTS)
 
 
 def _verify_filez(storage, data: bytes, checksum: str, path: str, url: str) -> StoredFile:
-    verifier = FilezVerifier()
     try:
-        verifier.update(data)
+        actual = filez_bytes_checksum(data)
     except FormatError as exc:
         raise _corrupt(path, url, exc) from None
-    _finish_filez(verifier, checksum, path, url)
-    return store_verified(storage, data, hashlib.sha256(data).hexdigest())
+    _expect(actual, checksum, path, url)
+    return storage.store_bytes(data, OBJECT_DIGESTS)
 
 
-class _FilezSink(Sink):
+def verify_and_store(storage, base_url: str, batch: list) -> None:
+    """Verify and store a batch of (NewObject, body) in a file thread; sets `obj.stored`."""
+    for obj, body in batch:
+        path = object_path(obj.checksum, ObjectType(obj.typ))
+        if obj.typ == ObjectType.FILE:
+            obj.stored = _verify_filez(storage, body, obj.checksum, path, base_url + path)
+        else:
+            obj.stored = _verify_metadata(storage, body, obj.checksum, path, base_url + path)
+
+
+class FilezSink(Sink):
     """Streams a large pipelined `.filez` into a storage temp file through the verifier."""
 
-    def __init__(self, fetcher: Fetcher, checksum: str, path: str, url: str) -> None:
-        self.fetcher, self.checksum, self.path, self.url = fetcher, checksum, path, url
+    def __init__(self, fetcher: Fetcher, checksum: str, path: str, length: int | None = None) -> None:
+        self.fetcher, self.checksum, self.path, self.url = fetcher, checksum, path, fetcher.url(path)
         self.writer = fetcher.storage.writer(OBJECT_DIGESTS)
         self.verifier = FilezVerifier()
         self.error: Exception | None = None
@@ -270,33 +271,3 @@ class _FilezSink(Sink):
 
     def abort(self) -> None:
         self.writer.discard()
-
-
-_made_dirs: set[str] = set()
-
-
-def store_verified(storage, data: bytes, sha256: str) -> StoredFile:
-    """Write bytes whose sha256 is known into storage: temp file, then rename into place.
-
-    Same invariant as the storage writer (a file only gets its artifact name complete), with
-    fewer system calls: no re-hash, no existence check (renaming over an identical file is
-    harmless) and each artifact directory created once per process.
-    """
-    name = storage.name_for(sha256)
-    target = storage.root / name
-    directory = str(target.parent)
-    fd, temp = tempfile.mkstemp(dir=storage.tmp_dir, prefix="ostree-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        if directory not in _made_dirs:
-            os.makedirs(directory, exist_ok=True)
-            _made_dirs.add(directory)
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
-    return StoredFile(file=name, size=len(data), digests={"sha256": sha256})

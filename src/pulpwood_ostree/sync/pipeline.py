@@ -5,20 +5,26 @@ each costs a send, a receive and an event-loop wake-up plus a general-purpose cl
 bookkeeping; pipelined, many requests leave in one write and many responses arrive in one
 read. Static servers (nginx, Apache, our own content app) answer pipelined requests in order.
 
+Requests are *submitted* without awaiting: they wait in one backlog, and a connection takes
+the next ones whenever it has fewer than MAX_IN_FLIGHT outstanding, so the pipes stay full
+without a coroutine per request. Each request names a callback that gets the outcome;
+`get()` wraps that in a future for callers that want to await one file. `hold()` stops
+sending (the caller's back pressure: answers arrive faster than they can be stored).
+
 Scope is deliberately narrow: GET, `Content-Length` bodies, plain or TLS, no proxy. Anything
-else (chunked bodies, a connection that dies with requests in flight too often) makes the
-caller fall back to the general Downloader, which has the retries, proxies and timeouts.
-Responses larger than `stream_above` are not buffered: their bytes go to a sink the caller
-supplies, so a big file never sits in memory.
+else (chunked bodies, a server that closes every connection, one that keeps dropping them)
+fails the request with PipelineError, and the caller falls back to the general Downloader,
+which has the retries, proxies and timeouts. Responses larger than `stream_above` are not
+buffered: their bytes go to a sink the caller supplies, so a big file never sits in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +32,10 @@ MAX_IN_FLIGHT = 48  # per connection
 MAX_HEADER = 64 * 1024
 FLUSH_EARLY = 8  # requests in flight below which a new one is sent at once
 FLUSH_DELAY = 0.002
+MAX_ATTEMPTS = 3  # sends of one request over connections that closed under it
+# A connection with requests outstanding and no byte received for this long is dropped
+# (its requests go out again elsewhere, and after MAX_ATTEMPTS to the regular downloader).
+DEFAULT_STALL_TIMEOUT = 60.0
 
 
 class PipelineError(Exception):
@@ -33,7 +43,7 @@ class PipelineError(Exception):
 
 
 class Sink:
-    """Receives a large body chunk by chunk; `finish()`'s value resolves the request."""
+    """Receives a large body chunk by chunk; `finish()`'s value is the request's result."""
 
     def write(self, chunk: bytes) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -45,19 +55,31 @@ class Sink:
         pass
 
 
-@dataclass
-class _Request:
-    path: str
-    future: asyncio.Future
-    sink_factory: Callable[[int], Sink] | None
-    attempts: int = 0
+# on_done(status, body or the sink's result, None) or on_done(0, None, exception)
+Callback = Callable[[int, Any, BaseException | None], None]
+
+
+class Request:
+    __slots__ = ("path", "on_done", "sink_factory", "attempts", "done")
+
+    def __init__(self, path: str, on_done: Callback, sink_factory: Callable[[int], Sink] | None = None) -> None:
+        self.path = path
+        self.on_done = on_done
+        self.sink_factory = sink_factory
+        self.attempts = 0
+        self.done = False
+
+    def finish(self, status: int, result: Any, error: BaseException | None = None) -> None:
+        if not self.done:
+            self.done = True
+            self.on_done(status, result, error)
 
 
 class _Connection(asyncio.Protocol):
     def __init__(self, client: PipelinedClient) -> None:
         self.client = client
         self.transport: asyncio.Transport | None = None
-        self.pending: deque[_Request] = deque()
+        self.pending: deque[Request] = deque()
         self.buffer = bytearray()
         self.closed = False
         # State of the response being read.
@@ -65,32 +87,33 @@ class _Connection(asyncio.Protocol):
         self._status = 0
         self._remaining = 0
         self._sink: Sink | None = None
-        self._body: bytearray | None = None
         self._close_after = False
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self.answered = 0
+        self.last_read = 0.0
 
     # -- asyncio.Protocol
     def connection_made(self, transport) -> None:
         self.transport = transport
+        self.last_read = self.client.now()
 
     def data_received(self, data: bytes) -> None:
+        self.last_read = self.client.now()
         self.buffer += data
         try:
             self._parse()
         except PipelineError as exc:
             self._fail(exc)
+        self.client.pump()
 
     def connection_lost(self, exc) -> None:
-        self.closed = True
         self._fail(PipelineError(f"connection closed: {exc}"))
 
     # -- sending
-    def send(self, request: _Request) -> None:
-        if self.closed:
-            self.client.requeue([request], PipelineError("connection closed before sending"))
-            return
+    def send(self, request: Request) -> None:
+        if not self.pending:
+            self.last_read = self.client.now()  # the stall clock starts with the first request
         self.pending.append(request)
         self._out.append(self.client.request_bytes(request.path))
         if not self._flush_scheduled:
@@ -107,41 +130,53 @@ class _Connection(asyncio.Protocol):
         self._flush_scheduled = False
         if self._out and not self.closed and self.transport is not None:
             self.transport.write(b"".join(self._out))
-        elif self.closed and self.pending:
-            self._fail(PipelineError("connection closed before sending"))
         self._out.clear()
 
     # -- parsing
     def _parse(self) -> None:
-        while True:
-            if self._length is None:
-                end = self.buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(self.buffer) > MAX_HEADER:
-                        raise PipelineError("response header too large")
+        buffer = self.buffer
+        consumed = 0
+        try:
+            while True:
+                if self._length is None:
+                    end = buffer.find(b"\r\n\r\n", consumed)
+                    if end < 0:
+                        if len(buffer) - consumed > MAX_HEADER:
+                            raise PipelineError("response header too large")
+                        return
+                    self._start_response(bytes(buffer[consumed:end]))
+                    consumed = end + 4
+                available = len(buffer) - consumed
+                if self._sink is not None:
+                    take = min(self._remaining, available)
+                    if take:
+                        self._sink.write(bytes(buffer[consumed:consumed + take]))
+                        consumed += take
+                        self._remaining -= take
+                    if self._remaining:
+                        return
+                    self._finish_response(None)
+                elif available >= self._remaining:
+                    body = bytes(buffer[consumed:consumed + self._remaining])
+                    consumed += self._remaining
+                    self._remaining = 0
+                    self._finish_response(body)
+                else:
                     return
-                self._start_response(bytes(self.buffer[:end]))
-                del self.buffer[:end + 4]
-            if not self.pending:
-                raise PipelineError("response without a request")
-            if self._sink is not None:
-                take = min(self._remaining, len(self.buffer))
-                if take:
-                    self._sink.write(bytes(self.buffer[:take]))
-                    del self.buffer[:take]
-                    self._remaining -= take
-            elif len(self.buffer) >= self._remaining:
-                self._body = self.buffer[:self._remaining]
-                del self.buffer[:self._remaining]
-                self._remaining = 0
-            if self._remaining:
-                return
-            self._finish_response()
+                if self.closed:
+                    return
+        finally:
+            # One deletion per read, not one per response: cutting the front of a
+            # bytearray moves everything behind it.
+            if consumed:
+                del buffer[:consumed]
 
     def _start_response(self, head: bytes) -> None:
+        if not self.pending:
+            raise PipelineError("response without a request")
         lines = head.split(b"\r\n")
         parts = lines[0].split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
             raise PipelineError(f"malformed status line {lines[0][:80]!r}")
         self._status = int(parts[1])
         length = None
@@ -165,32 +200,30 @@ class _Connection(asyncio.Protocol):
         request = self.pending[0]
         if self._status == 200 and request.sink_factory is not None and length > self.client.stream_above:
             self._sink = request.sink_factory(length)
-        else:
-            self._body = None
 
-    def _finish_response(self) -> None:
+    def _finish_response(self, body: bytes | None) -> None:
         request = self.pending.popleft()
         self.answered += 1
-        status, sink, body = self._status, self._sink, self._body
-        self._length, self._sink, self._body = None, None, None
-        if not request.future.done():
-            if sink is not None:
-                try:
-                    request.future.set_result((status, sink.finish()))
-                except BaseException as exc:  # noqa: BLE001 - the caller reports it
-                    request.future.set_exception(exc)
+        status, sink = self._status, self._sink
+        self._length, self._sink = None, None
+        if sink is not None:
+            try:
+                result = sink.finish()
+            except Exception as exc:  # noqa: BLE001 - the request's owner reports it
+                request.finish(status, None, exc)
             else:
-                request.future.set_result((status, bytes(body or b"")))
+                request.finish(status, result)
+        else:
+            request.finish(status, body)
         if self._close_after:
             if self.answered == 1:
                 # One response per connection (HTTP/1.0 style): pipelining cannot help here.
                 self.client.broken = PipelineError("the server does not keep connections alive")
-            self.closed = True
-            if self.transport is not None:
-                self.transport.close()
             self._fail(PipelineError("server closed the connection"))
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: PipelineError) -> None:
+        if self.closed:
+            return
         self.closed = True
         if self._sink is not None:
             self._sink.abort()
@@ -199,12 +232,13 @@ class _Connection(asyncio.Protocol):
         pending, self.pending = self.pending, deque()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
-        self.client.requeue(pending, exc)
+        self.client.lost(self, pending, exc)
 
 
 class PipelinedClient:
     def __init__(self, base_url: str, *, connections: int = 4, ssl=None, headers: dict | None = None,
-                 username: str | None = None, password: str | None = None, stream_above: int = 1 << 20) -> None:
+                 username: str | None = None, password: str | None = None, stream_above: int = 1 << 20,
+                 stall_timeout: float = DEFAULT_STALL_TIMEOUT) -> None:
         parts = urlsplit(base_url)
         self.host = parts.hostname or "localhost"
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -220,74 +254,159 @@ class PipelinedClient:
         self._header_block = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.connections_wanted = connections
         self.stream_above = stream_above
+        self.broken: PipelineError | None = None
         self._connections: list[_Connection] = []
-        self._connecting: asyncio.Lock | None = None
-        self.broken: Exception | None = None
-        self._queue: deque[_Request] = deque()
+        self._opening = 0
+        self._backlog: deque[Request] = deque()
+        self._held = False
+        self._reading_paused = False
+        self._closed = False
+        self.stall_timeout = stall_timeout
+        self._watchdog: asyncio.TimerHandle | None = None
+        self.now = time.monotonic
+
+    @property
+    def capacity(self) -> int:
+        """Requests worth having outstanding at once."""
+        return self.connections_wanted * MAX_IN_FLIGHT
 
     def request_bytes(self, path: str) -> bytes:
-        return f"GET {self.prefix}{path} HTTP/1.1\r\n".encode("utf-8") + self._header_block
+        return b"GET " + (self.prefix + path).encode("utf-8") + b" HTTP/1.1\r\n" + self._header_block
+
+    # -- submitting
 
     async def get(self, path: str, sink_factory: Callable[[int], Sink] | None = None) -> tuple[int, Any]:
         """(status, body bytes or the sink's result). Raises PipelineError to fall back."""
-        if self.broken is not None:
-            raise PipelineError(str(self.broken))
-        request = _Request(path, asyncio.get_running_loop().create_future(), sink_factory)
-        await self._dispatch(request)
-        return await request.future
+        future = asyncio.get_running_loop().create_future()
 
-    async def _dispatch(self, request: _Request) -> None:
-        connection = await self._pick()
-        connection.send(request)
+        def done(status: int, result: Any, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result((status, result))
 
-    async def _pick(self) -> _Connection:
-        self._connections = [c for c in self._connections if not c.closed]
-        open_ = [c for c in self._connections if len(c.pending) < MAX_IN_FLIGHT]
-        if len(self._connections) < self.connections_wanted or not open_:
-            if self._connecting is None:
-                self._connecting = asyncio.Lock()
-            async with self._connecting:
-                self._connections = [c for c in self._connections if not c.closed]
-                if len(self._connections) < self.connections_wanted:
-                    loop = asyncio.get_running_loop()
-                    try:
-                        _, connection = await loop.create_connection(
-                            lambda: _Connection(self), self.host, self.port, ssl=self.ssl)
-                    except OSError as exc:
-                        raise PipelineError(f"cannot connect: {exc}") from None
-                    self._connections.append(connection)
-            open_ = [c for c in self._connections if len(c.pending) < MAX_IN_FLIGHT]
-        while not open_:
-            # Every connection is full: wait for some answers.
-            await asyncio.sleep(0.001)
-            self._connections = [c for c in self._connections if not c.closed]
-            if not self._connections:
-                return await self._pick()
-            open_ = [c for c in self._connections if len(c.pending) < MAX_IN_FLIGHT]
-        return min(open_, key=lambda c: len(c.pending))
+        self.submit(Request(path, done, sink_factory))
+        return await future
 
-    def requeue(self, requests, exc: Exception) -> None:
-        """Requests cut off by a closed connection go out again on another one."""
-        for request in requests:
+    def submit(self, request: Request) -> None:
+        """Queue a request; its callback runs on the event loop when it is answered."""
+        if self.broken is not None or self._closed:
+            request.finish(0, None, PipelineError(str(self.broken or "the client is closed")))
+            return
+        self._backlog.append(request)
+        self.pump()
+
+    def hold(self, *, stop_reading: bool = False) -> None:
+        """Send nothing more until `release()`; with `stop_reading`, also stop reading
+        answers (TCP then makes the server wait): a hard bound on what piles up."""
+        self._held = True
+        if stop_reading and not self._reading_paused:
+            self._reading_paused = True
+            for connection in self._connections:
+                if connection.transport is not None:
+                    connection.transport.pause_reading()
+
+    def release(self) -> None:
+        self._held = False
+        if self._reading_paused:
+            self._reading_paused = False
+            now = self.now()
+            for connection in self._connections:
+                connection.last_read = now  # waiting for us is not a stall of the server
+                if connection.transport is not None and not connection.transport.is_closing():
+                    connection.transport.resume_reading()
+        self.pump()
+
+    def pump(self) -> None:
+        """Hand backlog requests to connections with room; open connections as needed."""
+        if self._held or not self._backlog:
+            return
+        if len(self._connections) + self._opening < self.connections_wanted:
+            self._open_connections()
+        backlog = self._backlog
+        for connection in self._connections:
+            while backlog and len(connection.pending) < MAX_IN_FLIGHT:
+                request = backlog.popleft()
+                if not request.done:
+                    connection.send(request)
+            if not backlog:
+                return
+
+    # -- connections
+
+    def _open_connections(self) -> None:
+        loop = asyncio.get_running_loop()
+        while len(self._connections) + self._opening < self.connections_wanted:
+            self._opening += 1
+            loop.create_task(self._open_one())
+
+    async def _open_one(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, connection = await loop.create_connection(lambda: _Connection(self), self.host, self.port,
+                                                         ssl=self.ssl)
+        except OSError as exc:
+            self._opening -= 1
+            if not self._connections and not self._opening:
+                # Nothing can carry the backlog: hand every request back to its owner.
+                self._fail_backlog(PipelineError(f"cannot connect: {exc}"))
+            return
+        self._opening -= 1
+        if self._closed:
+            connection.transport.close()
+            return
+        self._connections.append(connection)
+        if self._reading_paused:
+            connection.transport.pause_reading()
+        if self._watchdog is None:
+            self._watch()
+        self.pump()
+
+    def _watch(self) -> None:
+        now = self.now()
+        for connection in list(self._connections):
+            if self._reading_paused:
+                connection.last_read = now
+            elif connection.pending and now - connection.last_read > self.stall_timeout:
+                connection._fail(PipelineError(f"no answer from {self.host}:{self.port} for "
+                                               f"{self.stall_timeout:g} s"))
+        self._watchdog = None if self._closed else asyncio.get_running_loop().call_later(
+            min(1.0, self.stall_timeout / 4), self._watch)
+
+    def lost(self, connection: _Connection, pending: deque[Request], exc: PipelineError) -> None:
+        """A connection closed: its unanswered requests go out again on another one."""
+        if connection in self._connections:
+            self._connections.remove(connection)
+        retry = []
+        for request in pending:
             request.attempts += 1
-            if request.future.done():
+            if request.done:
                 continue
-            if request.attempts > 3 or self.broken is not None or "chunked" in str(exc):
-                request.future.set_exception(PipelineError(str(exc)))
-                continue
-            task = asyncio.ensure_future(self._dispatch(request))
-            task.add_done_callback(lambda t, r=request: _fail_from(t, r))
+            if request.attempts >= MAX_ATTEMPTS or self.broken is not None or self._closed or "chunked" in str(exc):
+                request.finish(0, None, exc)
+            else:
+                retry.append(request)
+        self._backlog.extendleft(reversed(retry))
+        if self.broken is not None:
+            self._fail_backlog(self.broken)
+        elif not self._closed:
+            asyncio.get_running_loop().call_soon(self.pump)
+
+    def _fail_backlog(self, exc: PipelineError) -> None:
+        backlog, self._backlog = self._backlog, deque()
+        for request in backlog:
+            request.finish(0, None, exc)
 
     def close(self) -> None:
-        for connection in self._connections:
+        self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        for connection in list(self._connections):
+            connection.closed = True
             if connection.transport is not None:
                 connection.transport.close()
         self._connections = []
-
-
-def _fail_from(task: asyncio.Task, request: _Request) -> None:
-    if task.cancelled():
-        if not request.future.done():
-            request.future.cancel()
-    elif task.exception() is not None and not request.future.done():
-        request.future.set_exception(task.exception())
+        self._backlog.clear()

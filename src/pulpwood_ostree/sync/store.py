@@ -3,17 +3,14 @@
 Lookups are one SELECT per batch of checksums; saving is one short write transaction per
 batch (SQLite has a single writer, so no transaction spans the downloads). Rows get their
 ids here (uuid7) so the joined-table rows (core_content + subtype) and the content
-artifacts go in with plain executemany INSERTs.
+artifacts go in with plain driver inserts (pulpwood.plugin.bulk_insert).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
-import random
+import operator
 import sqlite3
-import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -22,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from pulpwood.plugin import (
-    Artifact, Content, ContentArtifact, RemoteArtifact, StoredFile, chunks, utcnow,
+    Artifact, Content, ContentArtifact, RemoteArtifact, StoredFile, bulk_insert, chunks, utcnow, uuid7,
 )
 from pulpwood_ostree.formats import ObjectType, object_path
 from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeObject
@@ -30,14 +27,6 @@ from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeObjec
 BATCH = 500
 # Objects waiting behind a running background save before adders wait (memory bound).
 MAX_PENDING = 8 * BATCH
-_random = random.Random()
-
-
-def uuid7() -> uuid.UUID:
-    """A version-7 uuid like pulpwood.plugin.uuid7, cheaper: ids for 100k+ link rows per sync."""
-    value = ((time.time_ns() // 1_000_000) & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76 | _random.getrandbits(12) << 64 | 0b10 << 62 | _random.getrandbits(62)
-    return uuid.UUID(int=value)
 
 
 def _unique_errors() -> tuple[type[BaseException], ...]:
@@ -54,6 +43,7 @@ def _unique_errors() -> tuple[type[BaseException], ...]:
 # Raw driver inserts raise the driver's own exceptions, not SQLAlchemy's.
 UNIQUE_ERRORS = _unique_errors()
 Key = tuple[str, int]  # (checksum, object type number)
+_uuid_int = operator.attrgetter("int")  # sorts uuids as both databases do, without UUID.__lt__
 
 
 @dataclass(frozen=True)
@@ -172,46 +162,6 @@ async def save_artifacts(session, files: list[StoredFile]) -> dict[str, uuid.UUI
     return ids
 
 
-async def bulk_insert(session, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Plain INSERT of many rows through the driver, skipping per-row ORM/Core processing.
-
-    Tens of thousands of link rows (commit -> object, content -> artifact) are the bulk of a
-    big sync's writes; SQLite gets one executemany, PostgreSQL a COPY. Values must be uuids,
-    ints, strings, None, aware datetimes or dicts (JSON).
-    """
-    if not rows:
-        return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    if session.bind.dialect.name == "postgresql":
-        # Make sure the adapter's transaction is open before talking to asyncpg directly.
-        await session.execute(select(1))
-        await driver.copy_records_to_table(table.name, records=[tuple(_pg(v) for v in row) for row in rows],
-                                           columns=list(columns))
-        return
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    await driver.executemany(sql, [tuple(_sqlite(v) for v in row) for row in rows])
-
-
-def _sqlite(value):
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return value
-
-
-def _pg(value):
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return value
-
-
 ARTIFACT_COLUMNS = ("pulp_id", "file", "size", "md5", "sha1", "sha224", "sha256", "sha384", "sha512",
                     "timestamp_of_interest", "pulp_created", "pulp_last_updated")
 CONTENT_COLUMNS = ("pulp_id", "pulp_type", "pulp_labels", "timestamp_of_interest", "pulp_created", "pulp_last_updated")
@@ -238,32 +188,50 @@ async def insert_links(session, links: list[dict]) -> None:
 class ObjectSaver:
     """Collects downloaded (or on-demand) objects and saves them in batches.
 
-    A batch is saved by a background task while downloads go on: a download worker that
-    waited for each save would leave the network idle for the whole database write.
-    Adders wait only when MAX_PENDING objects are queued behind a running save.
+    A batch is saved by a background task while downloads go on: a download that waited for
+    each save would leave the network idle for the whole database write. `backlogged()`
+    tells the downloads to slow down while MAX_PENDING objects wait behind a running save;
+    a failed background save is reported to `on_error` (and raised by `flush()`).
     """
 
     def __init__(self, ctx, remote_id: uuid.UUID) -> None:
         self.ctx = ctx
         self.remote_id = remote_id
         self.ids: dict[Key, uuid.UUID] = {}
+        self.on_error = None
         self._pending: list[NewObject] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
 
+    def backlogged(self) -> bool:
+        return len(self._pending) >= MAX_PENDING
+
+    def add_nowait(self, objects: list[NewObject]) -> None:
+        self._pending.extend(objects)
+        self._start()
+
     async def add(self, obj: NewObject) -> None:
         self._pending.append(obj)
-        while len(self._pending) >= BATCH:
-            task = self._task
-            if task is not None and not task.done():
-                if len(self._pending) < MAX_PENDING:
-                    return
-                await asyncio.shield(task)  # back pressure; a failed save raises here
-                continue
-            if task is not None:
-                task.result()  # a failed save stops the sync
-            self._task = asyncio.ensure_future(self._save_pending())
+        self._start()
+        while self.backlogged() and self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)  # back pressure; a failed save raises here
+
+    def _start(self) -> None:
+        if len(self._pending) < BATCH or (self._task is not None and not self._task.done()):
             return
+        if self._task is not None and self._task.exception() is not None:
+            return  # the sync is failing; flush() raises it
+        self._task = asyncio.ensure_future(self._save_pending())
+        self._task.add_done_callback(self._saved)
+
+    def _saved(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            if self.on_error is not None:
+                self.on_error(task.exception())
+            return
+        self._start()  # what piled up meanwhile
 
     async def flush(self) -> None:
         """Save everything added so far (raises what a background save raised)."""
@@ -361,5 +329,6 @@ async def link_parents(session, links: dict[uuid.UUID, uuid.UUID]) -> None:
 
 async def save_commit_objects(session, commit_id: uuid.UUID, object_ids: set[uuid.UUID]) -> None:
     """Record which objects a commit reaches (what makes it 'complete' for later syncs)."""
-    await bulk_insert(session, OstreeCommitObject.__table__, ("pulp_id", "commit_id", "obj_id"),
-                      [(uuid7(), commit_id, obj_id) for obj_id in object_ids])
+    # In key order: the b-tree then grows at one end instead of being written all over.
+    await bulk_insert(session, OstreeCommitObject.__table__, ("commit_id", "obj_id"),
+                      [(commit_id, obj_id) for obj_id in sorted(object_ids, key=_uuid_int)])

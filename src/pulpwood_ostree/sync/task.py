@@ -27,12 +27,14 @@ from pulpwood_ostree.formats import (
     delta_superblock_path, is_checksum, object_path, parse_delta_name,
 )
 from pulpwood_ostree.models import OstreeConfig, OstreeContent, OstreeRef, OstreeRemote, OstreeRepository
+from pulpwood_ostree.static_deltas import build_delta, save_delta
 from pulpwood_ostree.sync.fetch import Fetcher
 from pulpwood_ostree.sync.store import (
     KnownCommit, NewCommit, ObjectSaver, commit_object_ids, link_parents, lookup_commit, save_commit_objects,
     save_commits,
 )
 from pulpwood_ostree.sync.walk import TreeWalker
+from pulpwood_ostree.versioning import commit_ostree_version
 
 log = logging.getLogger(__name__)
 
@@ -82,39 +84,40 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
     object_progress = ctx.progress("Downloading Artifacts", "sync.downloading.artifacts")
     async with Downloader(config, ctx.storage, concurrency=concurrency) as downloader:
         fetcher = Fetcher(downloader, config.url, ctx.storage)
+        sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
+                     compute_delta=compute_delta and policy == "immediate",
+                     metadata_progress=metadata_progress, object_progress=object_progress)
         try:
-            unit_ids, plan, sync = await _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrency,
-                                              include, exclude, metadata_progress, object_progress)
+            unit_ids, plan = await _run(sync, include, exclude, metadata_progress, object_progress)
+        except BaseException:
+            await sync.stop_deltas()
+            raise
         finally:
             fetcher.close()
     metadata_progress.state = object_progress.state = "completed"
     associating = ctx.progress("Associating Content", "associating.content")
-    delta_pairs = []
-    if compute_delta and policy == "immediate":
-        for name, chain in plan.chains.items():
-            if len(chain) > 1:
-                delta_pairs.append((chain[1], chain[0]))
     clock = _Clock()
-    version = await sync.commit(plan, unit_ids, mirror, delta_pairs)
-    clock.lap(f"new version ({len(delta_pairs)} delta pairs considered)")
+    try:
+        version = await sync.commit(plan, unit_ids, mirror)
+    finally:
+        await sync.stop_deltas()
+    clock.lap(f"new version ({len(sync.delta_pairs)} delta pairs considered)")
     associating.done = 1 if version is not None else 0
     associating.state = "completed"
 
 
-async def _run(ctx, fetcher, remote_id, repository_id, depth, policy, concurrency, include, exclude,
-               metadata_progress, object_progress):
-    sync = _Sync(ctx, fetcher, remote_id, repository_id, depth=depth, immediate=policy == "immediate",
-                 concurrency=fetcher.in_flight_limit, metadata_progress=metadata_progress, object_progress=object_progress)
+async def _run(sync: _Sync, include, exclude, metadata_progress, object_progress):
     clock = _Clock()
     upstream_refs, summary, config_bytes = await sync.read_repository(include)
     refs = select_refs(upstream_refs, include, exclude)
     plan = await sync.walk_histories(refs)
     clock.lap("metadata and histories")
     await sync.fetch_objects(plan)
-    clock.lap(f"objects ({object_progress.done} downloaded, {fetcher.bytes_downloaded} bytes)")
+    clock.lap(f"objects ({object_progress.done} downloaded, {sync.fetcher.bytes_downloaded} bytes)")
+    sync.start_deltas(plan)
     unit_ids = await sync.save_units(plan, config_bytes, summary)
     clock.lap("commits, refs and other units")
-    return unit_ids, plan, sync
+    return unit_ids, plan
 
 
 class _Clock:
@@ -131,8 +134,11 @@ class _Clock:
 
 class _Sync:
     def __init__(self, ctx, fetcher: Fetcher, remote_id, repository_id, *, depth: int, immediate: bool,
-                 concurrency: int, metadata_progress, object_progress) -> None:
+                 compute_delta: bool, metadata_progress, object_progress) -> None:
         self.ctx = ctx
+        self.compute_delta = compute_delta
+        self.delta_pairs: list[tuple[str, str]] = []
+        self._building: asyncio.Future | None = None
         self.fetcher = fetcher
         self.remote_id = remote_id
         self.repository_id = repository_id
@@ -140,7 +146,7 @@ class _Sync:
         self.immediate = immediate
         self.metadata_progress = metadata_progress
         self.saver = ObjectSaver(ctx, remote_id)
-        self.walker = TreeWalker(ctx, fetcher, self.saver, download_files=immediate, concurrency=concurrency,
+        self.walker = TreeWalker(ctx, fetcher, self.saver, download_files=immediate,
                                  metadata_progress=metadata_progress, object_progress=object_progress)
         self.summary_deltas: dict[str, str] = {}
 
@@ -272,8 +278,8 @@ class _Sync:
                 if k.parent_id is None and Commit.from_bytes(plan.commit_bytes[c]).parent in commit_ids})
             for checksum in walked:
                 commit = Commit.from_bytes(plan.commit_bytes[checksum])
-                keys = self.walker.reachable(commit.root_dirtree, commit.root_dirmeta)
-                await save_commit_objects(session, commit_ids[checksum], {self.saver.ids[k] for k in keys})
+                reached = self.walker.reachable_ids(commit.root_dirtree, commit.root_dirmeta, self.saver.ids)
+                await save_commit_objects(session, commit_ids[checksum], reached)
         async with self.ctx.transaction() as session:
             unit_ids.update(commit_ids[c] for c in wanted)
             for name, chain in sorted(plan.chains.items()):
@@ -338,9 +344,37 @@ class _Sync:
                     ids.add(unit.pulp_id)
         return ids
 
+    # ----------------------------------------------------------------- deltas
+
+    def start_deltas(self, plan: SyncPlan) -> None:
+        """Build the static deltas parent -> head of heads new in this sync, in the background.
+
+        Building only reads (stored objects and the trees the walk parsed), so it runs while
+        the commits and their links are written; the new version then saves its files.
+        """
+        if self.compute_delta:
+            self.delta_pairs = [(chain[1], chain[0]) for chain in plan.chains.values() if len(chain) > 1]
+        fresh = [(old, new) for old, new in self.delta_pairs if new in plan.new]
+        self._building = asyncio.ensure_future(self._build_deltas(fresh))
+
+    async def _build_deltas(self, pairs: list[tuple[str, str]]) -> list:
+        if not pairs:
+            return []
+        async with self.ctx.reading() as session:
+            return [await build_delta(session, self.ctx.storage, old, new, trees=self.walker.trees)
+                    for old, new in pairs]
+
+    async def stop_deltas(self) -> None:
+        building, self._building = self._building, None
+        if building is not None and not building.done():
+            building.cancel()
+        if building is not None:
+            await asyncio.gather(building, return_exceptions=True)
+
     # ---------------------------------------------------------------- version
 
-    async def commit(self, plan: SyncPlan, unit_ids: set[uuid.UUID], mirror: bool, delta_pairs) -> object:
+    async def commit(self, plan: SyncPlan, unit_ids: set[uuid.UUID], mirror: bool) -> object:
+        deltas = await self._building if self._building is not None else []
         async with self.ctx.transaction() as session:
             latest = await latest_version(session, self.repository_id)
             # Everything but objects and the (regenerated) summary: a handful of rows.
@@ -349,22 +383,23 @@ class _Sync:
                 .where(Content.pulp_id.in_(content_ids_in(self.repository_id, latest.number)),
                        Content.pulp_type.not_in(("ostree.object", "ostree.summary")))))
             # Deltas are generated only for heads new in this sync; the others keep theirs.
-            fresh_pairs = [(old, new) for old, new in delta_pairs if new in plan.new]
+            fresh_pairs = [(old, new) for old, new in self.delta_pairs if new in plan.new]
             kept_deltas = await _delta_units(session, current_body,
-                                             [pair for pair in delta_pairs if pair not in fresh_pairs])
+                                             [pair for pair in self.delta_pairs if pair not in fresh_pairs])
             body = unit_ids | kept_deltas
             # Objects always travel with their commits, so the version is unchanged exactly
             # when its other units are.
             if not fresh_pairs and (body == current_body if mirror else body <= current_body):
                 return None
+            for delta in deltas:
+                body |= await save_delta(session, self.ctx.storage, delta)
             walked = set(self._to_walk(plan))
             skipped = [plan.known[c].pulp_id for c in {c for ch in plan.chains.values() for c in ch} - walked]
             objects = set(self.saver.ids.values())
             objects |= await commit_object_ids(session, skipped)
             commits = {c.pulp_id for c in plan.known.values()} | {c.pulp_id for c in plan.new.values()}
-            add = body | objects
-            return await _commit_version(self.ctx, session, self.repository_id, add, mirror, fresh_pairs,
-                                         objects=objects | (commits & body))
+            return await commit_ostree_version(self.ctx, self.repository_id, add=body | objects, remove_all=mirror,
+                                               session=session, objects=objects | (commits & body))
 
 
 async def _delta_units(session, current: set[uuid.UUID], pairs) -> set[uuid.UUID]:
@@ -376,14 +411,3 @@ async def _delta_units(session, current: set[uuid.UUID], pairs) -> set[uuid.UUID
                                       .where(OstreeContent.relative_path.startswith(prefix, autoescape=True)))
         ids.update(i for i in found if i in current)
     return ids
-
-
-async def _commit_version(ctx, session, repository_id, add, mirror, delta_pairs, objects=None):
-    try:
-        from pulpwood_ostree.versioning import commit_ostree_version
-    except ImportError:  # pragma: no cover - versioning is written alongside
-        from pulpwood.plugin import commit_version
-
-        return await commit_version(session, repository_id, add=add, remove_all=mirror)
-    return await commit_ostree_version(ctx, repository_id, add=add, remove_all=mirror,
-                                       compute_delta_pairs=delta_pairs or None, session=session, objects=objects)

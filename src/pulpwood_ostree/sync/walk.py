@@ -3,7 +3,7 @@
 Level by level across ALL commits at once: the dirtrees of one level are looked up in the
 database in batches, the unknown ones downloaded concurrently (known ones are read back
 from storage), parsed, and their children form the next level. Dirmeta and file objects
-go to a pool of download workers as soon as they are discovered, so file downloads run
+go to the object stream (stream.py) as soon as they are discovered, so file downloads run
 while the tree is still being expanded. Every object is handled once per sync, however many
 commits share it.
 """
@@ -11,35 +11,37 @@ commits share it.
 from __future__ import annotations
 
 import asyncio
+import uuid
 
-from pulpwood.plugin import ProgressReport, TaskError
+from pulpwood.plugin import ProgressReport
 from pulpwood_ostree.formats import DirTree, ObjectType, object_path
 from pulpwood_ostree.sync.fetch import Fetcher
 from pulpwood_ostree.sync.store import Key, Known, NewObject, ObjectSaver, lookup_objects
+from pulpwood_ostree.sync.stream import ObjectStream
 
 FILE, DIR_TREE, DIR_META = int(ObjectType.FILE), int(ObjectType.DIR_TREE), int(ObjectType.DIR_META)
 
 
 class TreeWalker:
-    def __init__(self, ctx, fetcher: Fetcher, saver: ObjectSaver, *, download_files: bool, concurrency: int,
+    def __init__(self, ctx, fetcher: Fetcher, saver: ObjectSaver, *, download_files: bool,
                  metadata_progress: ProgressReport, object_progress: ProgressReport) -> None:
         self.ctx = ctx
         self.fetcher = fetcher
         self.saver = saver
         self.download_files = download_files
-        self.concurrency = concurrency
         self.metadata_progress = metadata_progress
         self.object_progress = object_progress
         self.trees: dict[str, DirTree] = {}
+        self._own_ids: dict[str, tuple[uuid.UUID, ...]] = {}
         self._seen: set[Key] = set()
-        self._queue: asyncio.Queue[NewObject] = asyncio.Queue()
-        self._workers: list[asyncio.Task] = []
+        self._stream: ObjectStream | None = None
 
     # ---------------------------------------------------------------- public
 
     async def walk(self, roots: list[tuple[str, str]]) -> None:
         """Make every object under the given (root dirtree, root dirmeta) pairs stored."""
-        self._workers = [asyncio.ensure_future(self._worker()) for _ in range(self.concurrency)]
+        self._stream = stream = ObjectStream(self.fetcher, self._stored, busy=self.saver.backlogged)
+        self.saver.on_error = stream.fail
         try:
             trees: list[str] = []
             leaves: list[Key] = []
@@ -47,7 +49,7 @@ class TreeWalker:
                 self._discover((tree, DIR_TREE), trees, leaves)
                 self._discover((meta, DIR_META), trees, leaves)
             while trees or leaves:
-                self._check_workers()
+                stream.check()
                 known = await self._lookup([(t, DIR_TREE) for t in trees] + leaves)
                 for key in leaves:
                     self._leaf(key, known.get(key))
@@ -59,29 +61,39 @@ class TreeWalker:
                         self._discover((entry.meta_checksum, DIR_META), trees, leaves)
                     for entry in tree.files:
                         self._discover((entry.checksum, FILE), trees, leaves)
-            await self._drain()
+            await stream.drain()
             await self.saver.flush()
         finally:
-            for worker in self._workers:
-                worker.cancel()
-            await asyncio.gather(*self._workers, return_exceptions=True)
+            stream.close()
+            self.saver.on_error = None
             await self.saver.stop()
 
-    def reachable(self, root_tree: str, root_meta: str) -> set[Key]:
-        """Every (checksum, type) under a root, from the trees seen by this walk."""
-        keys: set[Key] = {(root_meta, DIR_META)}
+    def reachable_ids(self, root_tree: str, root_meta: str, ids: dict[Key, uuid.UUID]) -> set[uuid.UUID]:
+        """The unit ids of everything under a root (from the trees seen by this walk).
+
+        Commits of one history share most trees: each tree's own ids (itself, its files,
+        its subdirectories' dirmeta) are resolved once and reused, so a commit costs a
+        set update per directory rather than a lookup per object.
+        """
+        found: set[uuid.UUID] = {ids[(root_meta, DIR_META)]}
+        visited: set[str] = set()
         pending = [root_tree]
         while pending:
             checksum = pending.pop()
-            if (checksum, DIR_TREE) in keys:
+            if checksum in visited:
                 continue
-            keys.add((checksum, DIR_TREE))
-            tree = self.trees[checksum]
-            keys.update((entry.checksum, FILE) for entry in tree.files)
-            for entry in tree.dirs:
-                keys.add((entry.meta_checksum, DIR_META))
-                pending.append(entry.tree_checksum)
-        return keys
+            visited.add(checksum)
+            own = self._own_ids.get(checksum)
+            if own is None:
+                tree = self.trees[checksum]
+                own = self._own_ids[checksum] = (
+                    ids[(checksum, DIR_TREE)],
+                    *(ids[(entry.checksum, FILE)] for entry in tree.files),
+                    *(ids[(entry.meta_checksum, DIR_META)] for entry in tree.dirs),
+                )
+            found.update(own)
+            pending.extend(entry.tree_checksum for entry in self.trees[checksum].dirs)
+        return found
 
     # --------------------------------------------------------------- helpers
 
@@ -109,12 +121,16 @@ class TreeWalker:
         if typ == FILE and not self.download_files:
             # on_demand: the content app fetches (and verifies) it on first request.
             self.object_progress.increment()
-            self._queue.put_nowait(NewObject(checksum, typ, url=self.fetcher.url(_path(key))))
+            self.saver.add_nowait([NewObject(checksum, typ, url=self.fetcher.url(_path(key)))])
             return
         if self.object_progress.total is None:
             self.object_progress.total = 0
         self.object_progress.total += 1
-        self._queue.put_nowait(NewObject(checksum, typ, existing_id=existing))
+        self._stream.want(NewObject(checksum, typ, existing_id=existing))
+
+    def _stored(self, objects: list[NewObject]) -> None:
+        self.object_progress.increment(len(objects))
+        self.saver.add_nowait(objects)
 
     async def _tree(self, checksum: str, known: Known | None) -> DirTree:
         if known is not None and known.file is not None:
@@ -128,35 +144,6 @@ class TreeWalker:
         tree = DirTree.from_bytes(data)
         self.trees[checksum] = tree
         return tree
-
-    async def _worker(self) -> None:
-        while True:
-            obj = await self._queue.get()
-            try:
-                if obj.url is None:
-                    if obj.typ == FILE:
-                        obj.stored = await self.fetcher.content_object(obj.checksum)
-                    else:
-                        _, obj.stored = await self.fetcher.metadata_object(obj.checksum, ObjectType(obj.typ),
-                                                                           store=True)
-                    self.object_progress.increment()
-                await self.saver.add(obj)
-            finally:
-                self._queue.task_done()
-
-    def _check_workers(self) -> None:
-        for worker in self._workers:
-            if worker.done():
-                raise worker.exception() or TaskError("A download worker stopped unexpectedly.")
-
-    async def _drain(self) -> None:
-        join = asyncio.ensure_future(self._queue.join())
-        try:
-            while not join.done():
-                await asyncio.wait([join, *self._workers], return_when=asyncio.FIRST_COMPLETED)
-                self._check_workers()
-        finally:
-            join.cancel()
 
 
 def _path(key: Key) -> str:
