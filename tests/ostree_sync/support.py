@@ -85,14 +85,18 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_directory(directory: Path, protocol: str = "HTTP/1.1", delay: float = 0.0):
+def serve_directory(directory: Path, protocol: str = "HTTP/1.1", delay: float = 0.0, quirk=None):
     """A real HTTP server on 127.0.0.1 serving `directory`; yields its base URL (with '/').
 
     `delay` seconds are spent before answering each object request (a slow upstream).
+    `quirk(handler)` runs before each request is answered; when it returns True it has
+    answered (or dropped) the request itself: misbehaving upstreams.
     """
     def do_GET(self):  # noqa: N802 - http.server naming
         if delay and "/objects/" in self.path:
             time.sleep(delay)
+        if quirk is not None and quirk(self):
+            return None
         return _QuietHandler.do_GET(self)
 
     handler_class = type("Handler", (_QuietHandler,), {"protocol_version": protocol, "do_GET": do_GET})
