@@ -8,8 +8,8 @@ must be uuids, ints, strings, None, aware datetimes or dicts (JSON). The caller'
 transaction is used.
 
 Values are converted a column at a time, and a value seen before in its column (the same
-timestamp or labels on every row) is converted once: per-value Python calls were most of
-the cost of writing a batch.
+timestamp, labels or parent id on every row) is converted once: per-value Python calls were
+most of the cost of writing a batch.
 """
 
 from __future__ import annotations
@@ -43,12 +43,19 @@ async def bulk_insert(session, table, columns: tuple[str, ...], rows: list[tuple
 
 def _converted(rows: list[tuple], convert) -> list[tuple]:
     columns = []
-    for column in zip(*rows):
+    for index in range(len(rows[0])):
+        column = [row[index] for row in rows]
         first = column[0]
-        if isinstance(first, uuid.UUID) and convert is _sqlite:
-            columns.append([value.hex if value is not None else None for value in column])
-        elif isinstance(first, (dt.datetime, dict)) or first is None:
-            seen: dict[int, object] = {}
+        if all(value is first for value in column):
+            # One value all along (a parent's id, the batch's timestamp, an empty label set).
+            columns.append([convert(first)] * len(column))
+        elif isinstance(first, uuid.UUID):
+            # asyncpg takes uuids as they are; SQLite stores them as hex.
+            columns.append(column if convert is _pg else [v.hex if v is not None else None for v in column])
+        elif isinstance(first, (str, int, float)):
+            columns.append(column)  # plain values, or None, in every row of this column
+        else:
+            seen: dict[int, tuple] = {}
             out = []
             for value in column:
                 key = id(value)
@@ -56,10 +63,6 @@ def _converted(rows: list[tuple], convert) -> list[tuple]:
                     seen[key] = (value, convert(value))  # the value is kept: its id stays its own
                 out.append(seen[key][1])
             columns.append(out)
-        elif isinstance(first, (str, int, float)):
-            columns.append(column)  # plain values, or None, in every row of this column
-        else:
-            columns.append([convert(value) for value in column])
     return list(zip(*columns))
 
 

@@ -17,6 +17,7 @@ import aiohttp
 from pulpwood.plugin import Downloader, DownloadError, StoredFile, TaskError
 from pulpwood_ostree.formats import FilezVerifier, FormatError, ObjectType, filez_bytes_checksum, object_path
 from pulpwood_ostree.sync.pipeline import DEFAULT_STALL_TIMEOUT, PipelinedClient, PipelineError, Sink
+from pulpwood_ostree.sync.store import path_of
 
 # Bodies up to this size are read in one piece (one await instead of a chunk loop).
 SMALL_BODY = 1 << 20
@@ -233,7 +234,7 @@ def _verify_filez(storage, data: bytes, checksum: str, path: str, url: str) -> S
 def verify_and_store(storage, base_url: str, batch: list) -> None:
     """Verify and store a batch of (NewObject, body) in a file thread; sets `obj.stored`."""
     for obj, body in batch:
-        path = object_path(obj.checksum, ObjectType(obj.typ))
+        path = path_of(obj.checksum, obj.typ)
         if obj.typ == ObjectType.FILE:
             obj.stored = _verify_filez(storage, body, obj.checksum, path, base_url + path)
         else:

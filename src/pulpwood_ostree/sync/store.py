@@ -43,6 +43,13 @@ def _unique_errors() -> tuple[type[BaseException], ...]:
 # Raw driver inserts raise the driver's own exceptions, not SQLAlchemy's.
 UNIQUE_ERRORS = _unique_errors()
 Key = tuple[str, int]  # (checksum, object type number)
+_TYPES = {int(objtype): objtype for objtype in ObjectType}
+
+
+def path_of(checksum: str, typ: int) -> str:
+    """`object_path` for a type number: a dict lookup, not an enum call per object."""
+    return object_path(checksum, _TYPES[typ])
+
 _uuid_int = operator.attrgetter("int")  # sorts uuids as both databases do, without UUID.__lt__
 
 
@@ -260,7 +267,7 @@ class ObjectSaver:
         new = [o for o in batch if o.existing_id is None]
         fills = [o for o in batch if o.existing_id is not None and o.stored is not None]
         rows = [{"pulp_id": uuid7(), "typ": o.typ, "checksum": o.checksum,
-                 "relative_path": object_path(o.checksum, ObjectType(o.typ))} for o in new]
+                 "relative_path": path_of(o.checksum, o.typ)} for o in new]
         try:
             async with session.begin_nested():
                 await insert_units(session, OstreeObject, rows)

@@ -19,10 +19,10 @@ import functools
 from collections.abc import Callable
 
 from pulpwood.plugin import StoredFile, TaskError
-from pulpwood_ostree.formats import ObjectType, object_path
+from pulpwood_ostree.formats import ObjectType
 from pulpwood_ostree.sync.fetch import Fetcher, FilezSink, verify_and_store
 from pulpwood_ostree.sync.pipeline import PipelineError, Request
-from pulpwood_ostree.sync.store import NewObject
+from pulpwood_ostree.sync.store import NewObject, path_of
 
 FILE = int(ObjectType.FILE)
 BATCH_ITEMS = 64
@@ -60,7 +60,7 @@ class ObjectStream:
         if self.client is None or self.client.broken is not None:
             self._download_regularly(obj)
             return
-        path = object_path(obj.checksum, ObjectType(obj.typ))
+        path = path_of(obj.checksum, obj.typ)
         sink = functools.partial(FilezSink, self.fetcher, obj.checksum, path) if obj.typ == FILE else None
         self.client.submit(Request(path, functools.partial(self._answered, obj, path), sink))
 

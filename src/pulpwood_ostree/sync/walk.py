@@ -14,9 +14,9 @@ import asyncio
 import uuid
 
 from pulpwood.plugin import ProgressReport
-from pulpwood_ostree.formats import DirTree, ObjectType, object_path
+from pulpwood_ostree.formats import DirTree, ObjectType
 from pulpwood_ostree.sync.fetch import Fetcher
-from pulpwood_ostree.sync.store import Key, Known, NewObject, ObjectSaver, lookup_objects
+from pulpwood_ostree.sync.store import Key, Known, NewObject, ObjectSaver, lookup_objects, path_of
 from pulpwood_ostree.sync.stream import ObjectStream
 
 FILE, DIR_TREE, DIR_META = int(ObjectType.FILE), int(ObjectType.DIR_TREE), int(ObjectType.DIR_META)
@@ -147,4 +147,4 @@ class TreeWalker:
 
 
 def _path(key: Key) -> str:
-    return object_path(key[0], ObjectType(key[1]))
+    return path_of(*key)
