@@ -146,8 +146,10 @@ def content(bind: str) -> None:
 def worker() -> None:
     """One task worker."""
     from pulpwood.server import load_task_functions
+    from pulpwood.worker.allocator import bound_retained_memory
     from pulpwood.worker.loop import run_worker
 
+    bound_retained_memory()
     load_task_functions()
     asyncio.run(run_worker(_settings()))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from pulpwood.plugin import Artifact, ContentArtifact, TaskError, chunks
+from pulpwood.plugin import Artifact, ContentArtifact, StoredFile, TaskError, chunks
 from pulpwood_ostree.formats import (
     DirTree, FormatError, GeneratedDelta, ObjectType, decode_filez, delta_objects, generate_delta,
 )
@@ -82,11 +82,20 @@ async def build_delta(session, storage, from_commit: str | None, to_commit: str,
         raise TaskError(f"Could not generate the static delta {from_commit} -> {to_commit}: {exc}") from None
 
 
-async def save_delta(session, storage, delta: GeneratedDelta | None) -> set[uuid.UUID]:
-    """Save a built delta's files (superblock + parts) as OstreeContent units; their ids."""
+async def store_delta(storage, delta: GeneratedDelta | None) -> list[tuple[str, StoredFile]]:
+    """Write a built delta's files (superblock + parts) to storage, off the event loop:
+    what `save_delta` needs, without keeping the bytes around until then."""
+    if delta is None:
+        return []
+    return await asyncio.to_thread(
+        lambda: [(path, storage.store_bytes(data)) for path, data in delta.files.items()])
+
+
+async def save_delta(session, storage, files: list[tuple[str, StoredFile]]) -> set[uuid.UUID]:
+    """OstreeContent units for stored delta files; their ids."""
     ids: set[uuid.UUID] = set()
-    for relative_path, data in (delta.files.items() if delta is not None else ()):
-        unit = await save_file_unit(session, storage, OstreeContent, relative_path, data)
+    for relative_path, stored in files:
+        unit = await save_file_unit(session, storage, OstreeContent, relative_path, stored=stored)
         ids.add(unit.pulp_id)
     return ids
 
@@ -95,4 +104,5 @@ async def generate_delta_units(session, storage, from_commit: str | None, to_com
                                trees: Mapping[str, DirTree] | None = None) -> set[uuid.UUID]:
     """Build the delta `from_commit` -> `to_commit` and save it (see build_delta); the ids of
     its units, none if it could not be built."""
-    return await save_delta(session, storage, await build_delta(session, storage, from_commit, to_commit, trees))
+    delta = await build_delta(session, storage, from_commit, to_commit, trees)
+    return await save_delta(session, storage, await store_delta(storage, delta))

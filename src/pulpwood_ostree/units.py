@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pulpwood.plugin import Artifact, ContentArtifact, TaskError, utcnow, uuid7
+from pulpwood.plugin import Artifact, ContentArtifact, StoredFile, TaskError, utcnow, uuid7
 
 DIGESTS = ("sha224", "sha256", "sha384", "sha512")
 
@@ -59,14 +59,17 @@ async def attach_artifact(session, unit, relative_path: str, artifact_id: uuid.U
     await session.flush()
 
 
-async def save_file_unit(session, storage, model, relative_path: str, data: bytes, **fields):
-    """Store `data` and return the unit of `model` holding it at `relative_path`.
+async def save_file_unit(session, storage, model, relative_path: str, data: bytes | None = None, *,
+                         stored: StoredFile | None = None, **fields):
+    """Store `data` (or take the file already `stored`) and return the unit of `model`
+    holding it at `relative_path`.
 
     Get-or-create by the model's natural key. `relative_path` is also the unit's
     `relative_path` column; `sha256` (config, summary) and `digest` (content) columns are
     filled from the stored bytes unless given.
     """
-    stored = storage.store_bytes(data)
+    if stored is None:
+        stored = storage.store_bytes(data)
     artifact = await artifact_for(session, stored)
     columns = {"relative_path": relative_path, **fields}
     table_columns = model.__table__.columns.keys()

@@ -41,7 +41,9 @@ from .traverse import TreeLoader
 ObjectLoader = Callable[[str, ObjectType], bytes | tuple[FileHeader, bytes]]
 
 FALLBACK_THRESHOLD = 1 << 20
-MAX_PART_SIZE = 32 << 20
+# Parts are stored uncompressed and built in memory (a few copies at once while serialised):
+# smaller parts keep a big delta's peak memory low; clients fetch them in parallel anyway.
+MAX_PART_SIZE = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -100,21 +102,27 @@ class _PartBuilder:
             self.operations.extend(encode_varint(operand))
 
     def build(self) -> tuple[bytes, DeltaPartMeta]:
+        blob_size = len(self.blob)
+        # The blob is handed over, not kept: one copy of the data alive while serialising.
+        payload, self.blob = bytes(self.blob), bytearray()
         part = DeltaPart(
             modes=tuple(self.modes),
             xattrs=tuple(self.xattrs),
-            payload=bytes(self.blob),
+            payload=payload,
             operations=bytes(self.operations),
-        ).to_bytes(COMPRESSION_NONE)
+        )
+        del payload
+        part_bytes = part.to_bytes(COMPRESSION_NONE)
+        del part
         meta = DeltaPartMeta(
-            checksum=hashlib.sha256(part).hexdigest(),
-            compressed_size=len(part),
+            checksum=hashlib.sha256(part_bytes).hexdigest(),
+            compressed_size=len(part_bytes),
             # libostree records (about) the size of the object data here, not of the payload
             # variant; clients only use it for progress and disk-space estimates.
-            uncompressed_size=len(self.blob),
+            uncompressed_size=blob_size,
             objects=tuple(self.objects),
         )
-        return part, meta
+        return part_bytes, meta
 
 
 def _verifying(load_object: ObjectLoader) -> Callable[[str, ObjectType], bytes]:

@@ -27,7 +27,7 @@ from pulpwood_ostree.sync.store import NewObject, path_of
 FILE = int(ObjectType.FILE)
 BATCH_ITEMS = 64
 BATCH_BYTES = 4 << 20
-MAX_QUEUED = 32 << 20
+MAX_QUEUED = 16 << 20
 # Coroutines for the regular path; the Downloader's own semaphore caps real concurrency.
 FALLBACK_WORKERS = 32
 

@@ -27,7 +27,7 @@ from pulpwood_ostree.formats import (
     delta_superblock_path, is_checksum, object_path, parse_delta_name,
 )
 from pulpwood_ostree.models import OstreeConfig, OstreeContent, OstreeRef, OstreeRemote, OstreeRepository
-from pulpwood_ostree.static_deltas import build_delta, save_delta
+from pulpwood_ostree.static_deltas import build_delta, save_delta, store_delta
 from pulpwood_ostree.sync.fetch import Fetcher
 from pulpwood_ostree.sync.store import (
     KnownCommit, NewCommit, ObjectSaver, commit_object_ids, link_parents, lookup_commit, save_commit_objects,
@@ -360,9 +360,12 @@ class _Sync:
     async def _build_deltas(self, pairs: list[tuple[str, str]]) -> list:
         if not pairs:
             return []
+        stored = []
         async with self.ctx.reading() as session:
-            return [await build_delta(session, self.ctx.storage, old, new, trees=self.walker.trees)
-                    for old, new in pairs]
+            for old, new in pairs:
+                delta = await build_delta(session, self.ctx.storage, old, new, trees=self.walker.trees)
+                stored.append(await store_delta(self.ctx.storage, delta))
+        return stored
 
     async def stop_deltas(self) -> None:
         building, self._building = self._building, None
