@@ -87,3 +87,33 @@ def test_an_object_that_never_arrives_fails_the_sync_instead_of_hanging(api, ups
             assert api.latest(repository)["number"] == 0
     finally:
         release.set()
+
+
+def test_tls_upstream_with_basic_auth(api, upstreams, tmp_path):
+    # The pipelined client does its own TLS and Authorization header: both must reach a
+    # real HTTPS server that refuses anonymous requests.
+    import ssl
+
+    import trustme
+
+    from tests.file.upstream import start_upstream
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    upstream = _fresh(upstreams, "tls-auth")
+    server = start_upstream(upstream.path, auth=("mirror", "s3cret"), ssl_context=context)
+    try:
+        url = server.base_url + "/"
+        ca_pem = ca.cert_pem.bytes().decode()
+        anonymous = api.sync(api.repository(), api.remote(url, ca_cert=ca_pem, max_retries=0))
+        assert anonymous["state"] == "failed" and "401" in anonymous["error"]["description"]
+        repository = api.repository()
+        remote = api.remote(url, depth=-1, ca_cert=ca_pem, username="mirror", password="s3cret")
+        task = api.sync(repository, remote)
+        assert task["state"] == "completed", task["error"]
+        assert any(path.endswith(".filez") for path in server.requests)
+    finally:
+        server.stop()
+    served = api.distribute(repository)
+    assert pull_mirror(served, RAWHIDE, tmp_path / "p", depth=-1) == upstream.history[RAWHIDE]
