@@ -90,7 +90,7 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
         try:
             unit_ids, plan = await _run(sync, include, exclude, metadata_progress, object_progress)
         except BaseException:
-            await sync.stop_deltas()
+            await sync.stop_background()
             raise
         finally:
             fetcher.close()
@@ -100,7 +100,7 @@ async def synchronize(ctx, remote_pk: str, repository_pk: str, mirror: bool = Fa
     try:
         version = await sync.commit(plan, unit_ids, mirror)
     finally:
-        await sync.stop_deltas()
+        await sync.stop_background()
     clock.lap(f"new version ({len(sync.delta_pairs)} delta pairs considered)")
     associating.done = 1 if version is not None else 0
     associating.state = "completed"
@@ -139,6 +139,7 @@ class _Sync:
         self.compute_delta = compute_delta
         self.delta_pairs: list[tuple[str, str]] = []
         self._building: asyncio.Future | None = None
+        self._linking: asyncio.Future | None = None
         self.fetcher = fetcher
         self.remote_id = remote_id
         self.repository_id = repository_id
@@ -276,10 +277,15 @@ class _Sync:
                 k.pulp_id: commit_ids[Commit.from_bytes(plan.commit_bytes[c]).parent]
                 for c, k in plan.known.items()
                 if k.parent_id is None and Commit.from_bytes(plan.commit_bytes[c]).parent in commit_ids})
-            for checksum in walked:
-                commit = Commit.from_bytes(plan.commit_bytes[checksum])
-                reached = self.walker.reachable_ids(commit.root_dirtree, commit.root_dirmeta, self.saver.ids)
-                await save_commit_objects(session, commit_ids[checksum], reached)
+            aside = session.bind.dialect.name == "postgresql"
+            if not aside:
+                await self._link_objects(session, walked, plan, commit_ids)
+        if aside:
+            # PostgreSQL checks each link's two foreign keys in its own process: the links go
+            # in through a connection of their own while refs, deltas and the version are
+            # written, and the version commits only once they are in (SQLite has one writer,
+            # so there they are written in line).
+            self._linking = asyncio.ensure_future(self._link_objects_aside(walked, plan, commit_ids))
         async with self.ctx.transaction() as session:
             unit_ids.update(commit_ids[c] for c in wanted)
             for name, chain in sorted(plan.chains.items()):
@@ -297,6 +303,17 @@ class _Sync:
             unit_ids |= await self._known_commitmeta(session, plan, wanted)
         unit_ids |= await self._deltas(plan, set(wanted))
         return unit_ids
+
+    async def _link_objects(self, session, walked: list[str], plan: SyncPlan, commit_ids: dict) -> None:
+        """Record which objects each walked commit reaches (what makes a commit complete)."""
+        for checksum in walked:
+            commit = Commit.from_bytes(plan.commit_bytes[checksum])
+            reached = self.walker.reachable_ids(commit.root_dirtree, commit.root_dirmeta, self.saver.ids)
+            await save_commit_objects(session, commit_ids[checksum], reached)
+
+    async def _link_objects_aside(self, walked: list[str], plan: SyncPlan, commit_ids: dict) -> None:
+        async with self.ctx.transaction() as session:
+            await self._link_objects(session, walked, plan, commit_ids)
 
     async def _known_commitmeta(self, session, plan: SyncPlan, wanted: list[str]) -> set[uuid.UUID]:
         # Commits skipped as complete keep the detached metadata stored with them earlier.
@@ -367,12 +384,19 @@ class _Sync:
                 stored.append(await store_delta(self.ctx.storage, delta))
         return stored
 
-    async def stop_deltas(self) -> None:
-        building, self._building = self._building, None
-        if building is not None and not building.done():
-            building.cancel()
-        if building is not None:
-            await asyncio.gather(building, return_exceptions=True)
+    async def stop_background(self) -> None:
+        """Cancel what still runs beside the task (it failed or was canceled)."""
+        for name in ("_building", "_linking"):
+            job = getattr(self, name)
+            setattr(self, name, None)
+            if job is not None and not job.done():
+                job.cancel()
+            if job is not None:
+                await asyncio.gather(job, return_exceptions=True)
+
+    async def _links_written(self) -> None:
+        if self._linking is not None:
+            await self._linking
 
     # ---------------------------------------------------------------- version
 
@@ -393,6 +417,7 @@ class _Sync:
             # Objects always travel with their commits, so the version is unchanged exactly
             # when its other units are.
             if not fresh_pairs and (body == current_body if mirror else body <= current_body):
+                await self._links_written()
                 return None
             for delta in deltas:
                 body |= await save_delta(session, self.ctx.storage, delta)
@@ -401,8 +426,11 @@ class _Sync:
             objects = set(self.saver.ids.values())
             objects |= await commit_object_ids(session, skipped)
             commits = {c.pulp_id for c in plan.known.values()} | {c.pulp_id for c in plan.new.values()}
-            return await commit_ostree_version(self.ctx, self.repository_id, add=body | objects, remove_all=mirror,
-                                               session=session, objects=objects | (commits & body))
+            version = await commit_ostree_version(self.ctx, self.repository_id, add=body | objects,
+                                                  remove_all=mirror, session=session,
+                                                  objects=objects | (commits & body))
+            await self._links_written()  # before this transaction commits the version
+            return version
 
 
 async def _delta_units(session, current: set[uuid.UUID], pairs) -> set[uuid.UUID]:
