@@ -60,7 +60,7 @@ Callback = Callable[[int, Any, BaseException | None], None]
 
 
 class Request:
-    __slots__ = ("path", "on_done", "sink_factory", "attempts", "done")
+    __slots__ = ("path", "on_done", "sink_factory", "attempts", "done", "urgent")
 
     def __init__(self, path: str, on_done: Callback, sink_factory: Callable[[int], Sink] | None = None) -> None:
         self.path = path
@@ -68,6 +68,7 @@ class Request:
         self.sink_factory = sink_factory
         self.attempts = 0
         self.done = False
+        self.urgent = False
 
     def finish(self, status: int, result: Any, error: BaseException | None = None) -> None:
         if not self.done:
@@ -287,15 +288,21 @@ class PipelinedClient:
             else:
                 future.set_result((status, result))
 
-        self.submit(Request(path, done, sink_factory))
+        # Awaited one by one (metadata a tree walk waits for): ahead of the submitted bulk.
+        self.submit(Request(path, done, sink_factory), urgent=True)
         return await future
 
-    def submit(self, request: Request) -> None:
-        """Queue a request; its callback runs on the event loop when it is answered."""
+    def submit(self, request: Request, *, urgent: bool = False) -> None:
+        """Queue a request (`urgent`: before those already waiting); its callback runs on
+        the event loop when it is answered."""
         if self.broken is not None or self._closed:
             request.finish(0, None, PipelineError(str(self.broken or "the client is closed")))
             return
-        self._backlog.append(request)
+        if urgent:
+            request.urgent = True
+            self._backlog.appendleft(request)
+        else:
+            self._backlog.append(request)
         self.pump()
 
     def hold(self, *, stop_reading: bool = False) -> None:
@@ -320,14 +327,18 @@ class PipelinedClient:
         self.pump()
 
     def pump(self) -> None:
-        """Hand backlog requests to connections with room; open connections as needed."""
-        if self._held or not self._backlog:
+        """Hand backlog requests to connections with room; open connections as needed.
+
+        While held, only urgent requests (small metadata somebody waits for) still go."""
+        backlog = self._backlog
+        if not backlog or (self._held and not backlog[0].urgent):
             return
         if len(self._connections) + self._opening < self.connections_wanted:
             self._open_connections()
-        backlog = self._backlog
         for connection in self._connections:
             while backlog and len(connection.pending) < MAX_IN_FLIGHT:
+                if self._held and not backlog[0].urgent:
+                    return
                 request = backlog.popleft()
                 if not request.done:
                     connection.send(request)
@@ -352,6 +363,9 @@ class PipelinedClient:
             if not self._connections and not self._opening:
                 # Nothing can carry the backlog: hand every request back to its owner.
                 self._fail_backlog(PipelineError(f"cannot connect: {exc}"))
+            else:
+                # The server takes no more connections from us: make do with those we have.
+                self.connections_wanted = max(len(self._connections) + self._opening, 1)
             return
         self._opening -= 1
         if self._closed:
