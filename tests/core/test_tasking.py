@@ -145,3 +145,20 @@ def test_delete_of_unfinished_task_is_409(api):
     assert api.delete(href).status_code == 409
     api.patch(href, json={"state": "canceled"})
     assert wait_done(api, href)["state"] == "canceled"
+
+
+def test_a_cancel_racing_the_claim_is_never_lost(api):
+    # Each task is canceled about when a worker claims it. A cancel answered "canceled" ended
+    # a waiting task: no worker may start it afterwards. ("canceling" asks a running task to
+    # stop; one that finishes first stays completed.)
+    resource = _resource()
+    ended = []
+    for _ in range(12):
+        href = sleep_task(api, 0.2, exclusive=[resource])
+        response = api.patch(href, json={"state": "canceled"})
+        if response.status_code == 200 and response.json()["state"] == "canceled":
+            ended.append(href)
+    assert ended
+    for href in ended:
+        task = wait_done(api, href)
+        assert (task["state"], task["started_at"]) == ("canceled", None)

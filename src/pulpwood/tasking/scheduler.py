@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pulpwood.db.base import utcnow
@@ -67,8 +67,12 @@ async def claim(session: AsyncSession, worker_id: uuid.UUID | None, only: uuid.U
     if candidate is None:
         return None
     now: dt.datetime = utcnow()
-    candidate.state = RUNNING
-    candidate.worker_id = worker_id
-    candidate.unblocked_at = candidate.unblocked_at or now
-    candidate.started_at = now
-    return candidate
+    # Only a row still waiting: a cancel may have ended it since it was read (PostgreSQL
+    # re-checks the condition once the canceller's row lock is gone).
+    claimed = await session.execute(
+        update(Task)
+        .where(Task.pulp_id == candidate.pulp_id, Task.state == WAITING)
+        .values(state=RUNNING, worker_id=worker_id, started_at=now, unblocked_at=candidate.unblocked_at or now)
+        .execution_options(synchronize_session=False))
+    await session.refresh(candidate)
+    return candidate if claimed.rowcount == 1 else None

@@ -76,7 +76,7 @@ async def cancel_task(request: Request, task_id: str):
         task = await session.get(Task, pk)
         if task is None:
             raise MissingResource(task_id=task_id)
-        cancel(task)
+        await cancel(session, task)
     return ok(None)
 
 

@@ -157,17 +157,23 @@ async def cancel_task(pk: str, request: Request) -> JSONResponse:
         raise ValidationError({"state": ["The only acceptable value for 'state' is 'canceled'."]})
     async with writing(request) as session:
         task = await get_object(session, Task, pk)
+        await session.refresh(task, with_for_update=True)
         if task.state in FINAL_STATES:
             data = (await serialize_tasks(session, [task]))[0]
             raise Conflict(data)
-        cancel(task)
+        await cancel(session, task)
         await session.flush()
         data = (await serialize_tasks(session, [task]))[0]
     return JSONResponse(data)
 
 
-def cancel(task: Task) -> None:
-    """Waiting tasks end at once; running ones are asked to stop (their worker watches)."""
+async def cancel(session, task: Task) -> None:
+    """Waiting tasks end at once; running ones are asked to stop (their worker watches).
+
+    The row is locked and read again first: a worker may be claiming the task right now,
+    and deciding on a stale state would overwrite its claim (or be overwritten by it) and
+    lose the cancel. The claim changes only a still-waiting row (tasking/scheduler.py)."""
+    await session.refresh(task, with_for_update=True)
     if task.state == WAITING:
         task.state = CANCELED
         task.finished_at = utcnow()
@@ -251,7 +257,7 @@ async def cancel_group(pk: str, request: Request) -> JSONResponse:
     async with writing(request) as session:
         group = await get_object(session, TaskGroup, pk)
         for task in await session.scalars(select(Task).where(Task.task_group_id == group.pulp_id)):
-            cancel(task)
+            await cancel(session, task)
         await session.flush()
         return JSONResponse(await serialize_group(session, group))
 
