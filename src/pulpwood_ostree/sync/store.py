@@ -226,8 +226,8 @@ class ObjectSaver:
     def _start(self) -> None:
         if len(self._pending) < BATCH or (self._task is not None and not self._task.done()):
             return
-        if self._task is not None and self._task.exception() is not None:
-            return  # the sync is failing; flush() raises it
+        if self._task is not None and (self._task.cancelled() or self._task.exception() is not None):
+            return  # the sync is failing or stopping; flush() raises why
         self._task = asyncio.ensure_future(self._save_pending())
         self._task.add_done_callback(self._saved)
 
