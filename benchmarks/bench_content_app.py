@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -69,7 +70,8 @@ def main() -> None:
     from tests.conftest import start_server
     from tests.content.conftest import Seeder
 
-    server = start_server(Path(tempfile.mkdtemp(prefix="bench-content-")), workers=1)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-content-"))
+    server = start_server(workdir, workers=1)
     try:
         files = {f"objects/{i % 256:02x}/{i:062x}.filez": os.urandom(512 + i % 2048) for i in range(args.files)}
         seeded = time.monotonic()
@@ -84,6 +86,7 @@ def main() -> None:
         print(f"GET missing file (404): {measure(server, misses, args.seconds, args.concurrency, 404)}")
     finally:
         server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

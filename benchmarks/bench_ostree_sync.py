@@ -199,8 +199,9 @@ class Pulpwood:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULP_")}
         env.update(PULP_DATA_DIR=str(workdir / "data"), PULP_ADMIN_PASSWORD="admin",
                    PULP_CONTENT_ORIGIN=self.base)
+        self.database = None
         if db == "postgresql":
-            name = f"bench_{uuid.uuid4().hex[:10]}"
+            name = self.database = f"bench_{uuid.uuid4().hex[:10]}"
             subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-qc", f"create database {name}"],
                            check=True)
             env["PULP_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{name}"
@@ -266,6 +267,9 @@ class Pulpwood:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
+        if self.database:
+            subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-qc",
+                            f"drop database if exists {self.database}"], capture_output=True)
 
 
 def main() -> None:

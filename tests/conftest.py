@@ -30,11 +30,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_CREATED_DATABASES: list[str] = []
+
+
 def _create_pg_database() -> str:
     name = f"pulpwood_test_{uuid.uuid4().hex[:12]}"
     subprocess.run(["psql", PG_ADMIN_URL + "/postgres", "-q", "-c", f"CREATE DATABASE {name}"],
                    check=True, capture_output=True)
+    _CREATED_DATABASES.append(name)
     return f"{PG_ADMIN_URL}/{name}"
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # Each server got a database of its own; a run leaves none of them behind (servers are
+    # stopped by then; one still connected keeps its database, which is harmless).
+    for name in _CREATED_DATABASES:
+        subprocess.run(["psql", PG_ADMIN_URL + "/postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {name}"],
+                       capture_output=True)
 
 
 def database_url(tmp: Path) -> str | None:
