@@ -6,6 +6,13 @@ two TCP segments: two send calls here, and two wake-ups of the client, which for
 pull` (tens of thousands of small files) cost more than serving the file. `CoalescingTransport`
 gathers what is written during one pass of the event loop and sends it with one `writelines`
 (one `writev`) at the end of that pass.
+
+Building the ASGI request of a GET (its scope, a request/response cycle, a task, two sends
+that check every header) cost more than the content app's whole answer to it when the file
+is small and cached. So the protocol first asks the app's `answer_now(method, raw_path,
+headers)` and writes the response itself when the app has it at hand; every other request
+(and every request while an earlier one on the connection is still being answered, which
+keeps the answers in order) goes the ASGI way.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import asyncio
 import logging
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+log = logging.getLogger(__name__)
 
 
 class CoalescingTransport:
@@ -58,10 +67,65 @@ class CoalescingTransport:
 
 
 class HTTPProtocol(AutoHTTPProtocol):
-    """uvicorn's HTTP/1.1 protocol (httptools when installed) over a CoalescingTransport."""
+    """uvicorn's HTTP/1.1 protocol (httptools when installed) over a CoalescingTransport,
+    answering what the app can answer at once without an ASGI request (module docstring)."""
+
+    # The app's `answer_now`, set by `run` on a subclass; None: every request goes the ASGI way.
+    answer_now = None
+    _answered_now = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
+
+    def on_message_begin(self) -> None:
+        self._answered_now = False
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        if self.answer_now is not None and self._answer_now():
+            self._answered_now = True
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._answered_now:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._answered_now:
+            super().on_message_complete()
+
+    def _answer_now(self) -> bool:
+        """Write the app's immediate answer to this request, if it has one."""
+        cycle = self.cycle
+        if ((cycle is not None and not cycle.response_complete) or self.pipeline or self.flow.write_paused
+                or self.expect_100_continue or self.access_log or self.root_path
+                or not self.url.startswith(b"/") or self.parser.should_upgrade() and self._should_upgrade()):
+            return False
+        try:
+            answer = self.answer_now(self.parser.get_method(), self.url.split(b"?", 1)[0], self.headers)
+        except Exception:  # noqa: BLE001 - the ASGI way answers (or reports) it
+            log.exception("answering %r at once failed", self.url)
+            return False
+        if answer is None:
+            return False
+        headers, body = answer
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        # Header values are the app's own or copied from request headers, which the parser
+        # already refused to contain line breaks.
+        head = [b"HTTP/1.1 200 OK\r\n"]
+        for name, value in (*self.server_state.default_headers, *headers):
+            head += (name, b": ", value, b"\r\n")
+        if not keep_alive:
+            head.append(b"connection: close\r\n")
+        head.append(b"\r\n")
+        self.transport.write(b"".join(head))
+        self.transport.write(body)
+        if not keep_alive:
+            self.transport.close()
+        # What uvicorn does after each response: count it, then arm the keep-alive timeout.
+        self.on_response_complete()
+        return True
 
     def _unsupported_upgrade_warning(self) -> None:
         # uvicorn's httptools protocol calls this for every upgrade offer it does not take
@@ -69,6 +133,14 @@ class HTTPProtocol(AutoHTTPProtocol):
         # several microseconds per `ostree pull` request. The filter stays for the h11
         # protocol and in case this hook goes away.
         pass
+
+
+def _is_httptools(protocol) -> bool:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # no httptools: uvicorn's h11 protocol
+        return False
+    return issubclass(protocol, HttpToolsProtocol)
 
 
 class QuietUpgrades(logging.Filter):
@@ -88,5 +160,9 @@ def run(app, host: str, port: int, log_level: str) -> None:
 
     # uvicorn's logging setup keeps a logger's filters (it only replaces handlers).
     logging.getLogger("uvicorn.error").addFilter(QuietUpgrades())
-    uvicorn.run(app, host=host, port=port, http=HTTPProtocol, log_level=log_level, access_log=False,
+    protocol = HTTPProtocol
+    answer_now = getattr(app, "answer_now", None)
+    if answer_now is not None and _is_httptools(HTTPProtocol):  # its parser callbacks are what is overridden
+        protocol = type("AnsweringHTTPProtocol", (HTTPProtocol,), {"answer_now": staticmethod(answer_now)})
+    uvicorn.run(app, host=host, port=port, http=protocol, log_level=log_level, access_log=False,
                 lifespan="on")

@@ -222,10 +222,25 @@ def test_pipelined_requests_are_answered_in_order(fast, content_server):
             assert body == (expected if expected is not None else b"404: Not Found"), path
 
 
-def test_connection_close_gets_the_whole_answer_then_the_close(fast, content_server):
+@pytest.mark.parametrize("path", ["big.iso", "config"])
+@pytest.mark.parametrize("ending", ["HTTP/1.1\r\nConnection: close", "HTTP/1.0"])
+def test_connection_close_gets_the_whole_answer_then_the_close(fast, content_server, path, ending):
     host, port = content_server.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall(f"GET {PREFIX}fast/main/big.iso HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        sock.sendall(f"GET {PREFIX}fast/main/{path} {ending}\r\nHost: x\r\n\r\n".encode())
         head, body, rest = _read_response(sock, b"")
-        assert head.startswith(b"HTTP/1.1 200") and body == BIG and rest == b""
+        assert head.startswith(b"HTTP/1.1 200") and body == FILES[path] and rest == b""
+        assert b"connection: close" in head.lower().split(b"\r\n")
         assert sock.recv(1) == b""
+
+
+def test_request_body_of_a_get_does_not_end_up_in_the_next_request(fast, content_server):
+    host, port = content_server.base_url.removeprefix("http://").split(":")
+    first = f"GET {PREFIX}fast/main/config HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    second = f"GET {PREFIX}fast/main/objects/ab/cdef.filez HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall((first + second).encode())
+        head, body, buffer = _read_response(sock, b"")
+        assert head.startswith(b"HTTP/1.1 200") and body == FILES["config"]
+        head, body, _ = _read_response(sock, buffer)
+        assert head.startswith(b"HTTP/1.1 200") and body == FILES["objects/ab/cdef.filez"]

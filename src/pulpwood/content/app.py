@@ -156,6 +156,21 @@ class ContentApp:
         # Plain GETs of stored files are tried here first (content/fast/); None: general path only.
         self.fast = fast
 
+    def answer_now(self, method: bytes, raw: bytes, headers):
+        """`(headers, body)` of the answer to a request the fast path can answer without
+        waiting (FastPath.answer_now); None: the request goes through `__call__`. `raw` is the
+        raw path (no query), `headers` the request's (lower-case names)."""
+        if self.fast is None or (method != b"GET" and method != b"HEAD") or not raw.startswith(self._prefix):
+            return None
+        path = split_path(raw[len(self._prefix):])
+        if path is None or not path.segments or path.trailing_slash:
+            return None
+        try:
+            return self.fast.answer_now(path.text, headers, method == b"HEAD")
+        except Exception:  # e.g. a database error: `__call__` answers (or reports it)
+            log.exception("content app fast path failed on %s", raw.decode("latin-1"))
+            return None
+
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return

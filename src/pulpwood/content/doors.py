@@ -25,7 +25,10 @@ class ContentDoors:
 
     def find(self, scope):
         """The content app for this HTTP request, or None."""
-        raw = scope.get("raw_path") or scope["path"].encode()
+        return self.find_raw(scope.get("raw_path") or scope["path"].encode())
+
+    def find_raw(self, raw: bytes):
+        """The content app for the raw request path `raw`, or None."""
         for prefix, bare, content in self._doors:
             if raw.startswith(prefix) or raw == bare:
                 return content

@@ -4,7 +4,9 @@ Nearly every request of `ostree pull` is one: no Range, no validators, a leaf di
 serving a repository version or a publication, a file in storage. The fast path answers
 those with the driver's own calls (fast/sqlite.py, fast/postgres.py, on the statements of
 lookup.py and targets.py) and, for small files, a lean response (fast/response.py), in a
-fraction of the general path's time; bigger files are streamed by files.serve_path.
+fraction of the general path's time; bigger files are streamed by files.serve_path. What the
+fast path can answer without waiting at all (`answer_now`), the HTTP server writes out
+before it even builds an ASGI request (asgi_server.py).
 Anything else — and anything the fast path is unsure about — goes to the general path
 (content/app.py), which answers exactly as it always did. (The content app enforces no
 content guards yet; when it does, guarded distributions must stay off this path.)
@@ -35,12 +37,9 @@ class FastPath:
     async def serve(self, scope, send, text: str) -> bool:
         """Answer a GET/HEAD of `text` (path below the prefix, no trailing slash) if it is a
         stored file; False: nothing was sent, the general path must answer."""
-        correlation_id = None
-        for name, value in scope["headers"]:
-            if name in _GENERAL_HEADERS:
-                return False
-            if name == b"correlation-id" and correlation_id is None:
-                correlation_id = value
+        correlation_id = _correlation_id(scope["headers"])
+        if correlation_id is None:
+            return False
         found = self.reads.find(text)
         if found is UNKNOWN:
             found = await self.reads.look_up(text)
@@ -64,11 +63,50 @@ class FastPath:
                 body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
         if size is None or body is None:
             return False
-        modified = None if found.modified is None else self._dates.text(found.modified)
-        headers = file_headers(found.relative_path, size, found.sha256, modified, correlation_id)
+        headers = self._headers(found, size, correlation_id)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return True
+
+    def answer_now(self, text: str, headers: list[tuple[bytes, bytes]], head: bool):
+        """`(headers, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
+        at all: the reader knows the file without a round trip and its bytes are in the page
+        cache (or it is a HEAD). None: `serve` must answer (it may find the same file again).
+        The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
+        correlation_id = _correlation_id(headers)
+        if correlation_id is None:
+            return None
+        found = self.reads.find(text)
+        if found is UNKNOWN or found is None:
+            return None
+        path = f"{self._root}/{found.file}"
+        if head:
+            size, body = stat_size(path), b""
+        elif found.size > INLINE_READ:
+            return None
+        else:
+            size, body = found.size, read_cached(path, found.size)
+            if body is NOT_CACHED:
+                return None
+        if size is None or body is None:
+            return None
+        return self._headers(found, size, correlation_id or new_correlation_id()), body
+
+    def _headers(self, found, size: int, correlation_id: bytes) -> list[tuple[bytes, bytes]]:
+        modified = None if found.modified is None else self._dates.text(found.modified)
+        return file_headers(found.relative_path, size, found.sha256, modified, correlation_id)
+
+
+def _correlation_id(headers) -> bytes | None:
+    """The request's Correlation-ID (b"" when it sent none); None when a header asks for
+    something only the general path does (a range, a conditional GET)."""
+    correlation_id = None
+    for name, value in headers:
+        if name in _GENERAL_HEADERS:
+            return None
+        if name == b"correlation-id" and correlation_id is None:
+            correlation_id = value
+    return correlation_id or b""
 
 
 def fast_path_for(runtime) -> FastPath | None:

@@ -39,6 +39,25 @@ class HttpDates:
 NOT_CACHED = object()
 # Linux: a read that fails instead of waiting for the disk (elsewhere every read may wait).
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)
+# Without O_NOATIME the first read of a file since it was written updates its access time,
+# and a non-blocking read that has to do that fails (ext4 answers EAGAIN even when every
+# byte is in the page cache): right after a sync, every file of the first `ostree pull`
+# went to a thread. Nothing reads artifact access times. Only the files' owner may ask for
+# it (EPERM otherwise), so the flag is dropped for good at the first refusal.
+_NOATIME = getattr(os, "O_NOATIME", 0)
+_flags = os.O_RDONLY | os.O_CLOEXEC | _NOATIME
+
+
+def open_for_reading(path: str) -> int:
+    """A file descriptor of `path` that does not touch its access time where allowed."""
+    global _flags
+    try:
+        return os.open(path, _flags)
+    except PermissionError:
+        if not _flags & _NOATIME:
+            raise
+        _flags &= ~_NOATIME
+        return os.open(path, _flags)
 
 
 def stat_size(path: str) -> int | None:
@@ -54,7 +73,7 @@ def read_cached(path: str, size: int):
     in a thread: `read_file`); None when the file is missing, unreadable or not of that size
     (the general path then answers exactly as it always did)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_for_reading(path)
     except OSError:
         return None
     try:
@@ -81,7 +100,7 @@ def read_cached(path: str, size: int):
 def read_file(path: str, size: int) -> bytes | None:
     """The bytes of the file at `path` if it has `size` bytes (may wait for the disk)."""
     try:
-        with open(path, "rb", buffering=0) as handle:
+        with open(open_for_reading(path), "rb", buffering=0) as handle:
             body = handle.read(size + 1)
     except OSError:
         return None
