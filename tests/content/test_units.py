@@ -91,3 +91,25 @@ def test_listing_shape():
     assert lines[2].startswith('<a href="./d/">d/</a> ') and lines[2].endswith("25-Nov-2026 14:05")
     assert lines[3] == "</pre><hr></body></html>"
     assert "&lt;" in render_listing("/p/", [ListingEntry("<b>", 1, None)], parent_link=False).decode()
+
+
+def test_cold_reads_leave_the_event_loop_when_the_disk_is_slow_and_come_back(tmp_path, monkeypatch):
+    from pulpwood.content.fast import response
+
+    path = tmp_path / "object"
+    path.write_bytes(b"bytes")
+    cold = response.ColdReads()
+    assert cold.on_loop() and cold.read(str(path), 5) == b"bytes"
+
+    clock = iter(range(0, 10_000, 5))  # every read seems to take 5 s
+    monkeypatch.setattr(response.time, "perf_counter", lambda: next(clock))
+    cold.read(str(path), 5)
+    decisions = [cold.on_loop() for _ in range(2 * response.ColdReads._PROBE_EVERY)]
+    # Mostly threads now, with a probe on the loop now and then.
+    assert decisions.count(True) == 2 and not all(decisions[:response.ColdReads._PROBE_EVERY - 1])
+
+    clock = iter(x / 1e6 for x in range(0, 10_000_000, 10))  # 10 µs reads: back on the loop
+    monkeypatch.setattr(response.time, "perf_counter", lambda: next(clock))
+    for _ in range(200):
+        cold.read(str(path), 5)
+    assert all(cold.on_loop() for _ in range(10))

@@ -18,7 +18,9 @@ import asyncio
 import os
 
 from pulpwood.content.fast.queries import UNKNOWN
-from pulpwood.content.fast.response import NOT_CACHED, HttpDates, file_headers, read_cached, read_file, stat_size
+from pulpwood.content.fast.response import (
+    NOT_CACHED, ColdReads, HttpDates, file_headers, read_cached, read_file, stat_size,
+)
 from pulpwood.content.files import INLINE_READ, serve_path
 from pulpwood.content.http import new_correlation_id, send_with_correlation_id
 from pulpwood.content.lookup import FileEntry
@@ -33,6 +35,7 @@ class FastPath:
         self.reads = reads
         self._root = storage_root
         self._dates = HttpDates(reads.convert_date)
+        self._cold = ColdReads()
 
     async def serve(self, scope, send, text: str) -> bool:
         """Answer a GET/HEAD of `text` (path below the prefix, no trailing slash) if it is a
@@ -60,7 +63,10 @@ class FastPath:
         else:
             size, body = found.size, read_cached(path, found.size)
             if body is NOT_CACHED:
-                body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
+                if self._cold.on_loop():
+                    body = self._cold.read(path, size)
+                else:
+                    body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
         if size is None or body is None:
             return False
         headers = self._headers(found, size, correlation_id)
@@ -70,8 +76,8 @@ class FastPath:
 
     def answer_now(self, text: str, headers: list[tuple[bytes, bytes]], head: bool):
         """`(headers, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
-        at all: the reader knows the file without a round trip and its bytes are in the page
-        cache (or it is a HEAD). None: `serve` must answer (it may find the same file again).
+        on the event loop: the reader knows the file without a round trip and its bytes are in
+        the page cache or ColdReads lets the loop read them (or it is a HEAD). None: `serve` must answer (it may find the same file again).
         The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
         correlation_id = _correlation_id(headers)
         if correlation_id is None:
@@ -87,7 +93,9 @@ class FastPath:
         else:
             size, body = found.size, read_cached(path, found.size)
             if body is NOT_CACHED:
-                return None
+                if not self._cold.on_loop():
+                    return None
+                body = self._cold.read(path, size)
         if size is None or body is None:
             return None
         return self._headers(found, size, correlation_id or new_correlation_id()), body
