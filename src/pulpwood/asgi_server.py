@@ -10,9 +10,11 @@ gathers what is written during one pass of the event loop and sends it with one 
 Building the ASGI request of a GET (its scope, a request/response cycle, a task, two sends
 that check every header) cost more than the content app's whole answer to it when the file
 is small and cached. So the protocol first asks the app's `answer_now(method, raw_path,
-headers)` and writes the response itself when the app has it at hand; every other request
-(and every request while an earlier one on the connection is still being answered, which
-keeps the answers in order) goes the ASGI way.
+headers)` and writes the response itself when the app has it at hand. When the app needs one
+database round trip first, it gets a coroutine of the answer instead: the request then runs
+that coroutine in place of the ASGI app (and falls back to the app when the answer is None).
+Every other request (and every request while an earlier one on the connection is still being
+answered, which keeps the answers in order) goes the ASGI way.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class HTTPProtocol(AutoHTTPProtocol):
     # The app's `answer_now`, set by `run` on a subclass; None: every request goes the ASGI way.
     answer_now = None
     _answered_now = False
+    _pending = None  # the coroutine of the answer to the request being started (module docstring)
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
@@ -86,6 +89,39 @@ class HTTPProtocol(AutoHTTPProtocol):
             self._answered_now = True
             return
         super().on_headers_complete()
+        if self._pending is not None:  # not started (cannot happen: no earlier request was in progress)
+            self._pending.close()
+            self._pending = None
+
+    def _start_asgi_task(self, cycle, app) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            super()._start_asgi_task(cycle, app)
+            return
+        task = self.loop.create_task(self._answer_later(cycle, app, pending))
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    async def _answer_later(self, cycle, app, pending) -> None:
+        """Send what `pending` answers through uvicorn's request cycle (which keeps the
+        keep-alive, flow control and pipelining rules); the ASGI app answers when it is None."""
+        try:
+            answer = await pending
+        except Exception:  # noqa: BLE001 - the ASGI app answers (or reports) it
+            log.exception("answering %r failed", cycle.scope["path"])
+            answer = None
+        if answer is None:
+            await cycle.run_asgi(app)
+            return
+        headers, body = answer
+        try:
+            await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
+            await cycle.send({"type": "http.response.body", "body": body})
+        except Exception:  # noqa: BLE001 - as uvicorn does when an app fails mid-answer
+            log.exception("sending the answer to %r failed", cycle.scope["path"])
+            self.transport.close()
+        finally:
+            cycle.on_response = lambda: None  # as run_asgi: no cycle between protocol and cycle
 
     def on_body(self, body: bytes) -> None:
         if not self._answered_now:
@@ -108,6 +144,9 @@ class HTTPProtocol(AutoHTTPProtocol):
             log.exception("answering %r at once failed", self.url)
             return False
         if answer is None:
+            return False
+        if not isinstance(answer, tuple):  # a coroutine: see _start_asgi_task
+            self._pending = answer
             return False
         headers, body = answer
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()

@@ -77,13 +77,24 @@ class FastPath:
     def answer_now(self, text: str, headers: list[tuple[bytes, bytes]], head: bool):
         """`(headers, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
         on the event loop: the reader knows the file without a round trip and its bytes are in
-        the page cache or ColdReads lets the loop read them (or it is a HEAD). None: `serve` must answer (it may find the same file again).
+        the page cache or ColdReads lets the loop read them (or it is a HEAD). A coroutine of
+        the same (or None) when the reader needs one round trip it can start right away
+        (PostgreSQL). None: `serve` must answer (it may find the same file again).
         The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
         correlation_id = _correlation_id(headers)
         if correlation_id is None:
             return None
         found = self.reads.find(text)
-        if found is UNKNOWN or found is None:
+        if found is UNKNOWN:
+            pending = self.reads.look_up_soon(text)
+            return None if pending is None else self._answer_when_found(pending, head, correlation_id)
+        return self._answer(found, head, correlation_id)
+
+    async def _answer_when_found(self, pending, head: bool, correlation_id: bytes):
+        return self._answer(await pending, head, correlation_id)
+
+    def _answer(self, found, head: bool, correlation_id: bytes):
+        if found is None:
             return None
         path = f"{self._root}/{found.file}"
         if head:

@@ -133,12 +133,23 @@ class PostgresReads:
                 found = await self._learn(connection, candidates_of(text))
         if found is None or found[1].row is None:
             return None
-        base, remembered = found
+        return await self._join(text, *found)
+
+    def look_up_soon(self, text: str) -> asyncio.Future | None:
+        """A future of `look_up(text)` when the distribution is remembered (the lookup joins
+        the next statement at once); None: `look_up` has to learn it first."""
+        found = self._remembered(text)
+        if found is None or found[1].row is None:
+            return None
+        return self._join(text, *found)
+
+    def _join(self, text: str, base: str, remembered: _Remembered) -> asyncio.Future:
+        """The future answer of the lookup of `text` in the next statement."""
         answer = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(base, text[len(base) + 1:], frozenset(candidates_of(text)), remembered, answer))
         if self._sender is None:
             self._sender = asyncio.ensure_future(self._send())
-        return await answer
+        return answer
 
     def _remembered(self, text: str) -> tuple[str, _Remembered] | None:
         """The longest remembered base path along `text`, with what is remembered of it."""

@@ -90,6 +90,10 @@ class SqliteReads:
             slash = text.find("/", slash + 1)
         return None, "" if seen_general else None
 
+    def look_up_soon(self, text: str):
+        """What `find` could not answer needs the general path's sessions: no quick answer."""
+        return None
+
     async def look_up(self, text: str) -> StoredFile | None:
         """What `find` could not answer: learn the distribution first."""
         await self._learn(text)
