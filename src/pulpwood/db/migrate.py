@@ -21,10 +21,5 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings) -> None:
-    config = alembic_config(settings)
-    try:
-        command.upgrade(config, "head")
-    finally:
-        import asyncio
-
-        asyncio.run(config.attributes["engine"].dispose())
+    # The migration environment (migrations/env.py) disposes of the engine on its own loop.
+    command.upgrade(alembic_config(settings), "head")

@@ -25,9 +25,14 @@ def _run(connection) -> None:
 
 async def _main() -> None:
     engine = config.attributes["engine"]
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-        await connection.commit()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        # On this loop: its pooled connections belong to it, and asyncio.run closes it next
+        # (closing them from another loop logged "attached to a different loop" on PostgreSQL).
+        await engine.dispose()
 
 
 if context.is_offline_mode():
