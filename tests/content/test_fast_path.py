@@ -111,6 +111,22 @@ def test_file_gone_from_storage_is_404(seed, content_server, http, size):
     assert http.get(PREFIX + base + "/vanish.bin").text == "404: Not Found"
 
 
+@pytest.mark.parametrize("size", [100, 4096])
+@pytest.mark.parametrize("change", [b"grown", b""])
+def test_stored_file_of_another_size_is_answered_like_the_general_path(seed, content_server, http, size, change):
+    data = uuid.uuid4().bytes * (size // 16) + b"x" * (size % 16)
+    base = f"fast/resized-{size}-{len(change)}"
+    ids = seed.repository({"resized.bin": data})
+    seed.distribution(base, repository_id=ids["repository_id"])
+    sha = hashlib.sha256(data).hexdigest()
+    stored = content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:]
+    stored.write_bytes(data + change if change else data[: size // 2])
+    plain = http.get(PREFIX + base + "/resized.bin")
+    general = http.get(PREFIX + base + "/resized.bin", headers={"If-None-Match": '"no-such-tag"'})
+    assert plain.status_code == general.status_code
+    assert plain.content == general.content != data
+
+
 def test_file_not_in_the_page_cache_is_served(fast, content_server, http):
     for path in ("objects/ab/cdef.filez", "repodata/primary.xml.gz"):
         sha = hashlib.sha256(FILES[path]).hexdigest()

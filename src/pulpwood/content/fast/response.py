@@ -40,6 +40,7 @@ class HttpDates:
 NOT_CACHED = object()
 # Linux: a read that fails instead of waiting for the disk (elsewhere every read may wait).
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # Without O_NOATIME the first read of a file since it was written updates its access time,
 # and a non-blocking read that has to do that fails (ext4 answers EAGAIN even when every
 # byte is in the page cache): right after a sync, every file of the first `ostree pull`
@@ -78,20 +79,27 @@ def read_cached(path: str, size: int):
     except OSError:
         return None
     try:
-        if os.fstat(fd).st_size != size:
-            return None
+        # One byte more than expected tells a bigger file without an fstat; a smaller one
+        # reads short, like a file only partly cached, and `read_file` then tells which.
         if _NOWAIT is None:
-            return os.read(fd, size)
-        buffer = bytearray(size)
+            body = os.read(fd, size + 1)
+            return body if len(body) == size else None
+        buffer = bytearray(size + 1)
         try:
-            read = os.preadv(fd, [buffer], 0, _NOWAIT) if size else 0
+            read = os.preadv(fd, [buffer], 0, _NOWAIT)
         except BlockingIOError:
             return NOT_CACHED
         except OSError as error:
             if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
                 raise
-            return os.pread(fd, size, 0)  # a filesystem without non-blocking reads
-        return bytes(buffer) if read == size else NOT_CACHED
+            body = os.pread(fd, size + 1, 0)  # a filesystem without non-blocking reads
+            return body if len(body) == size else None
+        if read == size:
+            # A read that ends on a page boundary may have stopped where the cached pages do.
+            if size % _PAGE == 0 and os.fstat(fd).st_size != size:
+                return None
+            return bytes(memoryview(buffer)[:size])
+        return None if read > size else NOT_CACHED
     except OSError:
         return None
     finally:
