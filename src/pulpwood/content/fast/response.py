@@ -1,10 +1,11 @@
 """The answer to a plain GET or HEAD of a small stored file, with the same headers as
 files.serve_path but built without its general machinery (ranges, validators, streaming).
 
-One `open`/`fstat`/`preadv` instead of `stat` plus a buffered `open`, a header list built
-from bytes, and the Last-Modified text formatted once per distinct database value (all files
-of a repository version share one). A file that is not in the page cache is read where
-`ColdReads` says: on the event loop while the disk is fast, in a thread when it is not.
+One `open`/`preadv` (plus an `fstat` for page-aligned sizes) instead of `stat` plus a
+buffered `open`, a header list built from bytes, and the Last-Modified text formatted once
+per distinct database value (all files of a repository version share one). A file that is
+not in the page cache is read where `ColdReads` says: on the event loop while the disk is
+fast, in a thread when it is not.
 """
 
 from __future__ import annotations
