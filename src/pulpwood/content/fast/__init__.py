@@ -58,15 +58,9 @@ class FastPath:
                               None if found.modified is None else self.reads.convert_date(found.modified))
             await serve_path(scope, send_with_correlation_id(send, correlation_id), path, entry)
             return True
-        if head:
-            size, body = stat_size(path), b""
-        else:
-            size, body = found.size, read_cached(path, found.size)
-            if body is NOT_CACHED:
-                if self._cold.on_loop():
-                    body = self._cold.read(path, size)
-                else:
-                    body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
+        size, body = self._read(path, found.size, head)
+        if body is NOT_CACHED:
+            body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
         if size is None or body is None:
             return False
         headers = self._headers(found, size, correlation_id)
@@ -94,22 +88,23 @@ class FastPath:
         return self._answer(await pending, head, correlation_id)
 
     def _answer(self, found, head: bool, correlation_id: bytes):
-        if found is None:
+        if found is None or (found.size > INLINE_READ and not head):
             return None
-        path = f"{self._root}/{found.file}"
-        if head:
-            size, body = stat_size(path), b""
-        elif found.size > INLINE_READ:
-            return None
-        else:
-            size, body = found.size, read_cached(path, found.size)
-            if body is NOT_CACHED:
-                if not self._cold.on_loop():
-                    return None
-                body = self._cold.read(path, size)
-        if size is None or body is None:
+        size, body = self._read(f"{self._root}/{found.file}", found.size, head)
+        if size is None or body is None or body is NOT_CACHED:
             return None
         return self._headers(found, size, correlation_id or new_correlation_id()), body
+
+    def _read(self, path: str, size: int, head: bool):
+        """(size, body) of a small file (a HEAD: its size on disk, no body); the body is None
+        when the file is missing or not of `size` bytes, NOT_CACHED when it is to be read in
+        a thread (ColdReads)."""
+        if head:
+            return stat_size(path), b""
+        body = read_cached(path, size)
+        if body is NOT_CACHED and self._cold.on_loop():
+            body = self._cold.read(path, size)
+        return size, body
 
     def _headers(self, found, size: int, correlation_id: bytes) -> list[tuple[bytes, bytes]]:
         modified = None if found.modified is None else self._dates.text(found.modified)
