@@ -11,8 +11,9 @@ Building the ASGI request of a GET (its scope, a request/response cycle, a task,
 that check every header) cost more than the content app's whole answer to it when the file
 is small and cached. So the protocol first asks the app's `answer_now(method, raw_path,
 headers)` and writes the response itself when the app has it at hand. When the app needs one
-database round trip first, it gets a coroutine of the answer instead: the request then runs
-that coroutine in place of the ASGI app (and falls back to the app when the answer is None).
+database round trip first, it gets a promise of the answer instead (`when_done(callback)`):
+the protocol writes the answer when it comes, in uvicorn's place (and starts the ASGI app
+when the answer is None).
 Every other request (and every request while an earlier one on the connection is still being
 answered, which keeps the answers in order) goes the ASGI way.
 """
@@ -20,11 +21,20 @@ answered, which keeps the answers in order) goes the ASGI way.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _ignore(answer) -> None:
+    pass
 
 
 class CoalescingTransport:
@@ -75,7 +85,7 @@ class HTTPProtocol(AutoHTTPProtocol):
     # The app's `answer_now`, set by `run` on a subclass; None: every request goes the ASGI way.
     answer_now = None
     _answered_now = False
-    _pending = None  # the coroutine of the answer to the request being started (module docstring)
+    _pending = None  # the promised answer to the request being started (module docstring)
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(CoalescingTransport(transport, asyncio.get_running_loop()))
@@ -90,7 +100,7 @@ class HTTPProtocol(AutoHTTPProtocol):
             return
         super().on_headers_complete()
         if self._pending is not None:  # not started (cannot happen: no earlier request was in progress)
-            self._pending.close()
+            self._pending.when_done(_ignore)
             self._pending = None
 
     def _start_asgi_task(self, cycle, app) -> None:
@@ -98,30 +108,23 @@ class HTTPProtocol(AutoHTTPProtocol):
         if pending is None:
             super()._start_asgi_task(cycle, app)
             return
-        task = self.loop.create_task(self._answer_later(cycle, app, pending))
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
+        pending.when_done(functools.partial(self._answer_later, cycle, app))
 
-    async def _answer_later(self, cycle, app, pending) -> None:
-        """Send what `pending` answers through uvicorn's request cycle (which keeps the
-        keep-alive, flow control and pipelining rules); the ASGI app answers when it is None."""
-        try:
-            answer = await pending
-        except Exception:  # noqa: BLE001 - the ASGI app answers (or reports) it
-            log.exception("answering %r failed", cycle.scope["path"])
-            answer = None
+    def _answer_later(self, cycle, app, answer) -> None:
+        """Write the promised answer as uvicorn's request cycle would (its keep-alive and
+        pipelining rules); the ASGI app answers when it is None. No task and no ASGI sends:
+        those cost more than the rest of the answer."""
         if answer is None:
-            await cycle.run_asgi(app)
+            super()._start_asgi_task(cycle, app)
             return
-        headers, body = answer
-        try:
-            await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
-            await cycle.send({"type": "http.response.body", "body": body})
-        except Exception:  # noqa: BLE001 - as uvicorn does when an app fails mid-answer
-            log.exception("sending the answer to %r failed", cycle.scope["path"])
-            self.transport.close()
-        finally:
-            cycle.on_response = lambda: None  # as run_asgi: no cycle between protocol and cycle
+        cycle.on_response = _nothing  # as run_asgi does: no reference cycle through the protocol
+        if cycle.disconnected:
+            return
+        # No flow-control wait: writing was not paused when the request came (`_answer_now`
+        # checks) and nothing else writes on this connection while it waits (a pipelined
+        # request waits for this one).
+        cycle.response_started = cycle.response_complete = True
+        self._write_answer(answer, cycle.keep_alive)
 
     def on_body(self, body: bytes) -> None:
         if not self._answered_now:
@@ -145,11 +148,15 @@ class HTTPProtocol(AutoHTTPProtocol):
             return False
         if answer is None:
             return False
-        if not isinstance(answer, tuple):  # a coroutine: see _start_asgi_task
+        if not isinstance(answer, tuple):  # a promise (`when_done`): see _start_asgi_task
             self._pending = answer
             return False
+        self._write_answer(answer, self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive())
+        return True
+
+    def _write_answer(self, answer, keep_alive: bool) -> None:
+        """Write a 200 answer, then do what uvicorn does after each response."""
         headers, body = answer
-        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
         # Header values are the app's own or copied from request headers, which the parser
         # already refused to contain line breaks.
         head = [b"HTTP/1.1 200 OK\r\n"]
@@ -162,9 +169,8 @@ class HTTPProtocol(AutoHTTPProtocol):
         self.transport.write(body)
         if not keep_alive:
             self.transport.close()
-        # What uvicorn does after each response: count it, then arm the keep-alive timeout.
+        # Count it, then arm the keep-alive timeout or start the next pipelined request.
         self.on_response_complete()
-        return True
 
     def _unsupported_upgrade_warning(self) -> None:
         # uvicorn's httptools protocol calls this for every upgrade offer it does not take

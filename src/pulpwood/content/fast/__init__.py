@@ -15,9 +15,11 @@ content guards yet; when it does, guarded distributions must stay off this path.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
-from pulpwood.content.fast.queries import UNKNOWN
+from pulpwood.content.fast.later import LaterAnswer
+from pulpwood.content.fast.queries import UNKNOWN, StoredFile
 from pulpwood.content.fast.response import (
     NOT_CACHED, ColdReads, HttpDates, file_headers, read_cached, read_file, stat_size,
 )
@@ -25,6 +27,8 @@ from pulpwood.content.files import INLINE_READ, serve_path
 from pulpwood.content.http import new_correlation_id, send_with_correlation_id
 from pulpwood.content.lookup import FileEntry
 from pulpwood.content.reads import content_sessions
+
+log = logging.getLogger(__name__)
 
 # Requests with these headers are answered by the general path (ranges, conditional GET).
 _GENERAL_HEADERS = frozenset((b"range", b"if-range", b"if-none-match", b"if-modified-since"))
@@ -71,7 +75,7 @@ class FastPath:
     def answer_now(self, text: str, headers: list[tuple[bytes, bytes]], head: bool):
         """`(headers, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
         on the event loop: the reader knows the file without a round trip and its bytes are in
-        the page cache or ColdReads lets the loop read them (or it is a HEAD). A coroutine of
+        the page cache or ColdReads lets the loop read them (or it is a HEAD). A LaterAnswer of
         the same (or None) when the reader needs one round trip it can start right away
         (PostgreSQL). None: `serve` must answer (it may find the same file again).
         The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
@@ -80,12 +84,22 @@ class FastPath:
             return None
         found = self.reads.find(text)
         if found is UNKNOWN:
-            pending = self.reads.look_up_soon(text)
-            return None if pending is None else self._answer_when_found(pending, head, correlation_id)
-        return self._answer(found, head, correlation_id)
+            later = LaterAnswer()
 
-    async def _answer_when_found(self, pending, head: bool, correlation_id: bytes):
-        return self._answer(await pending, head, correlation_id)
+            def reply(found: StoredFile | None, error: Exception | None) -> None:
+                if error is not None:
+                    log.warning("content app fast path failed on %s: %r", text, error)
+                    later.set(None)
+                    return
+                try:
+                    answer = self._answer(found, head, correlation_id)
+                except Exception:  # noqa: BLE001 - the ASGI app answers (or reports) it
+                    log.exception("content app fast path failed on %s", text)
+                    answer = None
+                later.set(answer)
+
+            return later if self.reads.look_up_soon(text, reply) else None
+        return self._answer(found, head, correlation_id)
 
     def _answer(self, found, head: bool, correlation_id: bytes):
         if found is None or (found.size > INLINE_READ and not head):

@@ -21,7 +21,9 @@ happened before.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, true
@@ -42,6 +44,10 @@ _MEMO_SIZE = 4096
 # become one the fast path serves; nothing would tell).
 _GENERAL_FOR = 10.0
 _POOL_SIZE = 4
+
+log = logging.getLogger(__name__)
+# What a waiting lookup is answered with: reply(found, None) or reply(None, error).
+Reply = Callable[[StoredFile | None, Exception | None], None]
 
 
 def _checked(files):
@@ -68,11 +74,19 @@ class _Waiting:
     relative_path: str
     candidates: frozenset[str]
     remembered: _Remembered
-    answer: asyncio.Future
+    reply: Reply
 
 
 async def _keep(connection) -> None:
     pass
+
+
+def _reply(waiting: _Waiting, stored: StoredFile | None, error: Exception | None) -> None:
+    # Replies write answers; one that fails must not keep the others of the batch waiting.
+    try:
+        waiting.reply(stored, error)
+    except Exception:  # noqa: BLE001
+        log.exception("answering %r failed", waiting.relative_path)
 
 
 def candidates_of(text: str) -> list[str]:
@@ -97,6 +111,7 @@ class PostgresReads:
         self._in_version = compile_query(CHECKED_IN_VERSION, self._dialect)
         self._waiting: list[_Waiting] = []
         self._sender: asyncio.Task | None = None
+        self._sender_connection = None  # kept by the sender between batches
 
     async def _acquire(self):
         if self._pool is None:
@@ -117,6 +132,10 @@ class PostgresReads:
 
     async def dispose(self) -> None:
         """Close the connections (Runtime.close calls this like an engine's dispose)."""
+        if self._sender is not None:
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
+        await self._release_sender_connection()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -133,23 +152,29 @@ class PostgresReads:
                 found = await self._learn(connection, candidates_of(text))
         if found is None or found[1].row is None:
             return None
-        return await self._join(text, *found)
+        answer = asyncio.get_running_loop().create_future()
 
-    def look_up_soon(self, text: str) -> asyncio.Future | None:
-        """A future of `look_up(text)` when the distribution is remembered (the lookup joins
-        the next statement at once); None: `look_up` has to learn it first."""
+        def reply(stored: StoredFile | None, error: Exception | None) -> None:
+            if not answer.done():
+                answer.set_result(stored) if error is None else answer.set_exception(error)
+
+        self._join(text, *found, reply)
+        return await answer
+
+    def look_up_soon(self, text: str, reply: Reply) -> bool:
+        """Join the lookup of `text` to the next statement when its distribution is
+        remembered: `reply` is called with the answer of `look_up(text)` (or the error) once
+        the statement is answered, on the event loop. False: `look_up` has to learn it first."""
         found = self._remembered(text)
         if found is None or found[1].row is None:
-            return None
-        return self._join(text, *found)
+            return False
+        self._join(text, *found, reply)
+        return True
 
-    def _join(self, text: str, base: str, remembered: _Remembered) -> asyncio.Future:
-        """The future answer of the lookup of `text` in the next statement."""
-        answer = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(base, text[len(base) + 1:], frozenset(candidates_of(text)), remembered, answer))
+    def _join(self, text: str, base: str, remembered: _Remembered, reply: Reply) -> None:
+        self._waiting.append(_Waiting(base, text[len(base) + 1:], frozenset(candidates_of(text)), remembered, reply))
         if self._sender is None:
             self._sender = asyncio.ensure_future(self._send())
-        return answer
 
     def _remembered(self, text: str) -> tuple[str, _Remembered] | None:
         """The longest remembered base path along `text`, with what is remembered of it."""
@@ -164,25 +189,37 @@ class PostgresReads:
         return None
 
     async def _send(self) -> None:
-        """Answer the waiting lookups, one statement per remembered target, until none wait."""
+        """Answer the waiting lookups, one statement per remembered target, until none wait.
+
+        The sender keeps its connection out of the pool between batches: taking one from the
+        pool and giving it back cost about as much of this process's time as the round trip."""
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                try:
-                    async with await self._acquire() as connection:
-                        groups: dict[_Remembered, list[_Waiting]] = {}
-                        for waiting in batch:
-                            groups.setdefault(waiting.remembered, []).append(waiting)
-                        for remembered, group in groups.items():
-                            await self._answer(connection, remembered, group)
-                except Exception as error:  # noqa: BLE001 - each request reports it, then takes the general path
-                    for waiting in batch:
-                        if not waiting.answer.done():
-                            waiting.answer.set_exception(error)
+                groups: dict[_Remembered, list[_Waiting]] = {}
+                for waiting in batch:
+                    groups.setdefault(waiting.remembered, []).append(waiting)
+                for remembered, group in groups.items():
+                    try:
+                        connection = self._sender_connection
+                        if connection is None:
+                            connection = self._sender_connection = await (await self._acquire())
+                        answers = await self._answer(connection, remembered, group)
+                    except Exception as error:  # noqa: BLE001 - each request reports it, then takes the general path
+                        await self._release_sender_connection()  # it may be broken: the next one takes another
+                        answers = [(None, error)] * len(group)
+                    for waiting, (stored, error) in zip(group, answers):
+                        _reply(waiting, stored, error)
         finally:
             self._sender = None
 
-    async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> None:
+    async def _release_sender_connection(self) -> None:
+        connection, self._sender_connection = self._sender_connection, None
+        if connection is not None and self._pool is not None:
+            await self._pool.release(connection)
+
+    async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> list[tuple]:
+        """(stored file or None, None) for each of `group`, in its order."""
         base_paths = sorted(set().union(*(waiting.candidates for waiting in group)))
         rows = await connection.fetch(remembered.query.sql, *remembered.query.parameters(
             base_paths=base_paths, paths=[waiting.relative_path for waiting in group]))
@@ -193,6 +230,7 @@ class PostgresReads:
             file = row[_DISTRIBUTION_COLUMNS:]
             if file[_PATH] is not None:
                 files.setdefault(file[_PATH], file)  # several rows for a path: any one, as LIMIT 1
+        answers = []
         for waiting in group:
             along = [base for base in distributions if base in waiting.candidates]
             longest = distributions[max(along, key=len)] if along else None
@@ -204,8 +242,8 @@ class PostgresReads:
                 file = files.get(waiting.relative_path)
                 stored = None if file is None or file[_FILE] is None else StoredFile(
                     waiting.relative_path, file[_FILE], file[_SIZE], file[_SHA256], file[_DATE])
-            if not waiting.answer.done():
-                waiting.answer.set_result(stored)
+            answers.append((stored, None))
+        return answers
 
     async def _learn(self, connection, candidates: list[str]) -> tuple[str, _Remembered] | None:
         rows = await connection.fetch(self._distributions.sql, *self._distributions.parameters(base_paths=candidates))

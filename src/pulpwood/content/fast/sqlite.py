@@ -90,9 +90,9 @@ class SqliteReads:
             slash = text.find("/", slash + 1)
         return None, "" if seen_general else None
 
-    def look_up_soon(self, text: str):
+    def look_up_soon(self, text: str, reply) -> bool:
         """What `find` could not answer needs the general path's sessions: no quick answer."""
-        return None
+        return False
 
     async def look_up(self, text: str) -> StoredFile | None:
         """What `find` could not answer: learn the distribution first."""
