@@ -260,3 +260,51 @@ def test_request_body_of_a_get_does_not_end_up_in_the_next_request(fast, content
         assert head.startswith(b"HTTP/1.1 200") and body == FILES["config"]
         head, body, _ = _read_response(sock, buffer)
         assert head.startswith(b"HTTP/1.1 200") and body == FILES["objects/ab/cdef.filez"]
+
+
+def _delete_version(server, repository_id, number: int) -> None:
+    from sqlalchemy import select
+
+    from pulpwood.models import RepositoryVersion
+    from pulpwood.services.versions import squash_version
+
+    async def fn(runtime):
+        async with runtime.write_session() as session:
+            async with session.begin():
+                version = await session.scalar(select(RepositoryVersion).where(
+                    RepositoryVersion.repository_id == repository_id, RepositoryVersion.number == number))
+                await squash_version(session, version)
+
+    run_db(server, fn)
+
+
+def test_version_read_file_by_file_answers_like_the_general_path_when_held_in_memory(seed, content_server, http):
+    """Past TargetFiles.LOAD_AFTER lookups the content app holds the version's files in
+    memory; deleting an earlier version moves the date of its content (Last-Modified) to the
+    next one, and a file deleted from storage is a 404, as on the general path."""
+    import time
+
+    run = uuid.uuid4().hex
+    files = {f"objects/{n:02x}/{run}.filez": f"object {n} of {run}".encode() for n in range(100)}
+    paths = list(files)
+    first = seed.repository({path: files[path] for path in paths[:50]})
+    time.sleep(1.1)  # Last-Modified has whole seconds: the two versions' dates must differ
+    later = seed.repository({path: files[path] for path in paths[50:]})
+    version_2 = seed.add_version(first["repository_id"], add=later["content_ids"])
+    seed.distribution("fast/memory", repository_version_id=version_2)
+
+    def answers_like_the_general_path():
+        for path in paths:
+            plain = http.get(PREFIX + "fast/memory/" + path)
+            general = http.get(PREFIX + "fast/memory/" + path, headers={"If-None-Match": '"no-such-tag"'})
+            assert plain.status_code == 200 and plain.content == files[path], path
+            assert _stable(plain) == _stable(general), path
+        return {http.get(PREFIX + "fast/memory/" + path).headers["last-modified"] for path in paths}
+
+    assert len(answers_like_the_general_path()) == 2  # the files of version 1, then those added in 2
+    assert len(answers_like_the_general_path()) == 2  # loaded by now
+    _delete_version(content_server, first["repository_id"], 1)
+    assert len(answers_like_the_general_path()) == 1  # every file now dates from version 2
+    sha = hashlib.sha256(files[paths[7]]).hexdigest()
+    (content_server.data_dir / "media" / "artifact" / sha[:2] / sha[2:]).unlink()
+    assert http.get(PREFIX + "fast/memory/" + paths[7]).status_code == 404

@@ -113,3 +113,55 @@ def test_cold_reads_leave_the_event_loop_when_the_disk_is_slow_and_come_back(tmp
     for _ in range(200):
         cold.read(str(path), 5)
     assert all(cold.on_loop() for _ in range(10))
+
+
+@pytest.mark.parametrize("journal_mode", ["wal", "delete"])
+def test_commit_watch_changes_with_every_commit_of_another_connection(tmp_path, journal_mode):
+    import sqlite3
+
+    from pulpwood.content.fast.sqlite import CommitWatch
+
+    database = str(tmp_path / "db.sqlite3")
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute(f"PRAGMA journal_mode={journal_mode}")
+    writer.execute("CREATE TABLE t (x)")
+    reader = sqlite3.connect(database, isolation_level=None)
+    watch = CommitWatch(database, reader)
+    assert (watch._map is not None) is (journal_mode == "wal")  # the mapped header only in WAL mode
+    seen = [watch.stamp()]
+    for value in range(3):
+        assert watch.stamp() == seen[-1]  # nothing committed: the same stamp
+        writer.execute("INSERT INTO t VALUES (?)", (value,))
+        seen.append(watch.stamp())
+        assert seen[-1] != seen[-2]
+    with writer:  # a transaction of several statements is one commit
+        writer.execute("BEGIN")
+        writer.execute("INSERT INTO t VALUES (10)")
+        assert watch.stamp() == seen[-1]  # not committed yet
+        writer.execute("INSERT INTO t VALUES (11)")
+    assert watch.stamp() != seen[-1]
+
+
+def test_target_files_leave_paths_held_twice_and_too_big_targets_to_the_statement():
+    from pulpwood.content.fast.target_files import TargetFiles
+
+    files = TargetFiles(load_after=3, limit=4)
+    assert [files.should_load("t") for _ in range(4)] == [False, False, True, False]  # loaded once
+    built = files.build([("a", "fa", 1, "sa", "d1"), ("b", "fb", 2, "sb", "d1"), ("a", "fa2", 3, "sa2", "d2")])
+    assert sorted(built) == ["b"] and built["b"].file == "fb" and built["b"].size == 2
+    files.store("t", built)
+    assert files.files("t")["b"].sha256 == "sb" and files.files("other") is None
+    assert files.build([(str(n), "f", 1, "s", "d") for n in range(5)]) is None  # limit + 1 rows: too big
+    files.store("big", None)
+    assert files.files("big") is None and not any(files.should_load("big") for _ in range(5))
+
+
+def test_target_files_hold_at_most_limit_files_dropping_the_oldest_target():
+    from pulpwood.content.fast.target_files import TargetFiles
+
+    files = TargetFiles(load_after=1, limit=5)
+    for name, count in (("one", 3), ("two", 2), ("three", 2)):
+        files.store(name, files.build([(f"{name}/{n}", "f", 1, "s", "d") for n in range(count)]))
+    assert files.files("one") is None  # dropped to make room for "three"
+    assert len(files.files("two")) == 2 and len(files.files("three")) == 2
+    assert files.should_load("one")  # may be loaded again

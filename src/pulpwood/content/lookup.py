@@ -159,6 +159,36 @@ def _paths():
     return any_(bindparam("paths", type_=ARRAY(ContentArtifact.relative_path.type)))
 
 
+def _all_in_version():
+    """Every stored file of a repository version: relative path, storage name, size, sha256,
+    date (content_app's TargetFiles). Content whose bytes are remote is left out."""
+    ca, rc, rv = ContentArtifact, RepositoryContent, RepositoryVersion
+    number = bindparam("number", type_=rc.version_added.type)
+    return (
+        select(ca.relative_path, Artifact.file, Artifact.size, Artifact.sha256, rv.pulp_created)
+        .select_from(rc)
+        .join(ca, ca.content_id == rc.content_id)
+        .join(rv, _added_version())
+        .join(Artifact, Artifact.pulp_id == ca.artifact_id)
+        .where(rc.repository_id == bindparam("repository_id", type_=rc.repository_id.type),
+               rc.version_added <= number, or_(rc.version_removed.is_(None), rc.version_removed > number))
+        .limit(bindparam("limit"))
+    )
+
+
+def _all_in_publication():
+    """Every stored file of a publication, in the columns of _all_in_version."""
+    pa, ca = PublishedArtifact, ContentArtifact
+    return (
+        select(pa.relative_path, Artifact.file, Artifact.size, Artifact.sha256, Artifact.pulp_created)
+        .select_from(pa)
+        .outerjoin(ca, ca.pulp_id == pa.content_artifact_id)
+        .join(Artifact, Artifact.pulp_id == func.coalesce(pa.artifact_id, ca.artifact_id))
+        .where(pa.publication_id == bindparam("publication_id", type_=pa.publication_id.type))
+        .limit(bindparam("limit"))
+    )
+
+
 # Built once: the content app runs these thousands of times per `ostree pull`.
 FILE_IN_PUBLICATION = _in_publication(PublishedArtifact.relative_path == bindparam("path")).limit(1)
 FILE_IN_VERSION = _file_in_version()
@@ -166,6 +196,9 @@ FILE_IN_VERSION_LATERAL = _in_version_lateral(ContentArtifact.relative_path == b
 # The files at several paths at once (PostgreSQL), each row ending with its relative path.
 FILES_IN_PUBLICATION = _in_publication(PublishedArtifact.relative_path == _paths(), PublishedArtifact.relative_path)
 FILES_IN_VERSION_LATERAL = _in_version_lateral(ContentArtifact.relative_path == _paths(), ContentArtifact.relative_path)
+# Every stored file of a target at once (a `limit` of rows at most).
+ALL_FILES_IN_VERSION = _all_in_version()
+ALL_FILES_IN_PUBLICATION = _all_in_publication()
 
 
 def _dialect_name(session) -> str:

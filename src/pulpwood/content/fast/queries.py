@@ -16,7 +16,7 @@ from pulpwood.content.targets import ServeTarget
 UNKNOWN = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredFile:
     """A file of a serve target whose bytes are in storage."""
 
