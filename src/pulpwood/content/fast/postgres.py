@@ -30,7 +30,11 @@ from sqlalchemy import select, true
 
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
-from pulpwood.content.lookup import FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION, FILES_IN_VERSION_LATERAL
+from pulpwood.content.fast.target_files import GENERATION, TargetFiles, publication_key, version_key
+from pulpwood.content.lookup import (
+    ALL_FILES_IN_PUBLICATION, ALL_FILES_IN_VERSION, FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION,
+    FILES_IN_VERSION_LATERAL,
+)
 from pulpwood.content.targets import (
     DISTRIBUTIONS_BY_BASE_PATHS, DistributionInfo, path_independent, prefetched_target, resolver_for,
 )
@@ -59,6 +63,10 @@ def _checked(files):
 
 CHECKED_IN_PUBLICATION = _checked(FILES_IN_PUBLICATION)
 CHECKED_IN_VERSION = _checked(FILES_IN_VERSION_LATERAL)
+# When the target's files are in memory (target_files.py) only the distribution rows are
+# checked, with the repository's generation for a version (a deleted version changes dates).
+CHECK_PUBLICATION = DISTRIBUTIONS_BY_BASE_PATHS
+CHECK_VERSION = _checked(GENERATION)
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +74,9 @@ class _Remembered:
     row: tuple | None  # the distribution row the target came from; None: general path
     query: BoundQuery | None = None  # CHECKED_IN_* with the target's parameters
     until: float = 0.0  # for general-path entries: when to look again
+    key: tuple | None = None  # of the target's files in TargetFiles
+    check: BoundQuery | None = None  # CHECK_* with the target's parameters
+    generation: tuple | None = None  # of a version target's repository, as CHECK_VERSION returns it
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,13 @@ class PostgresReads:
         self._in_version = compile_query(CHECKED_IN_VERSION, self._dialect)
         self._waiting: list[_Waiting] = []
         self._sender: asyncio.Task | None = None
+        self.target_files = TargetFiles()
+        self._loading: set[asyncio.Task] = set()
+        self._generation = compile_query(GENERATION, self._dialect)
+        self._check_publication = compile_query(CHECK_PUBLICATION, self._dialect)
+        self._check_version = compile_query(CHECK_VERSION, self._dialect)
+        self._all_in_version = compile_query(ALL_FILES_IN_VERSION, self._dialect)
+        self._all_in_publication = compile_query(ALL_FILES_IN_PUBLICATION, self._dialect)
         self._sender_connection = None  # kept by the sender between batches
 
     async def _acquire(self):
@@ -132,9 +150,10 @@ class PostgresReads:
 
     async def dispose(self) -> None:
         """Close the connections (Runtime.close calls this like an engine's dispose)."""
-        if self._sender is not None:
-            self._sender.cancel()
-            await asyncio.gather(self._sender, return_exceptions=True)
+        tasks = [*self._loading, *([self._sender] if self._sender is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._release_sender_connection()
         if self._pool is not None:
             await self._pool.close()
@@ -204,7 +223,7 @@ class PostgresReads:
                         connection = self._sender_connection
                         if connection is None:
                             connection = self._sender_connection = await (await self._acquire())
-                        answers = await self._answer(connection, remembered, group)
+                        answers = await self._answer_group(connection, remembered, group)
                     except Exception as error:  # noqa: BLE001 - each request reports it, then takes the general path
                         await self._release_sender_connection()  # it may be broken: the next one takes another
                         answers = [(None, error)] * len(group)
@@ -218,8 +237,18 @@ class PostgresReads:
         if connection is not None and self._pool is not None:
             await self._pool.release(connection)
 
-    async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> list[tuple]:
+    async def _answer_group(self, connection, remembered: _Remembered, group: list[_Waiting]) -> list[tuple]:
         """(stored file or None, None) for each of `group`, in its order."""
+        files = self.target_files.files(remembered.key)
+        if files is None:
+            for _ in group:
+                if self.target_files.should_load(remembered.key):
+                    self._start_loading(remembered)
+        elif all(waiting.relative_path in files for waiting in group):
+            return await self._answer_from(files, connection, remembered, group)
+        return await self._answer(connection, remembered, group)
+
+    async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> list[tuple]:
         base_paths = sorted(set().union(*(waiting.candidates for waiting in group)))
         rows = await connection.fetch(remembered.query.sql, *remembered.query.parameters(
             base_paths=base_paths, paths=[waiting.relative_path for waiting in group]))
@@ -232,18 +261,58 @@ class PostgresReads:
                 files.setdefault(file[_PATH], file)  # several rows for a path: any one, as LIMIT 1
         answers = []
         for waiting in group:
-            along = [base for base in distributions if base in waiting.candidates]
-            longest = distributions[max(along, key=len)] if along else None
-            if longest != remembered.row:
-                if self._memo.get(waiting.base) is remembered:
-                    self._memo.pop(waiting.base)  # changed: learn it again next time
-                stored = None
-            else:
+            stored = None
+            if self._still_served(remembered, distributions, waiting):
                 file = files.get(waiting.relative_path)
-                stored = None if file is None or file[_FILE] is None else StoredFile(
-                    waiting.relative_path, file[_FILE], file[_SIZE], file[_SHA256], file[_DATE])
+                if file is not None and file[_FILE] is not None:
+                    stored = StoredFile(waiting.relative_path, file[_FILE], file[_SIZE], file[_SHA256], file[_DATE])
             answers.append((stored, None))
         return answers
+
+    async def _answer_from(self, files: dict[str, StoredFile], connection, remembered: _Remembered,
+                           group: list[_Waiting]) -> list[tuple]:
+        """As `_answer`, with the files from memory: the statement checks the distributions
+        (and the repository's generation) only."""
+        base_paths = sorted(set().union(*(waiting.candidates for waiting in group)))
+        rows = await connection.fetch(remembered.check.sql, *remembered.check.parameters(base_paths=base_paths))
+        distributions = {row[_BASE_PATH]: tuple(row[:_DISTRIBUTION_COLUMNS]) for row in rows}
+        generation = tuple(rows[0][_DISTRIBUTION_COLUMNS:]) if rows and remembered.generation is not None else None
+        if generation != remembered.generation:
+            distributions = {}  # the version's content changed dates: learn it again
+        return [(files[waiting.relative_path] if self._still_served(remembered, distributions, waiting) else None,
+                 None) for waiting in group]
+
+    def _still_served(self, remembered: _Remembered, distributions: dict[str, tuple], waiting: _Waiting) -> bool:
+        """Whether the longest distribution along the waiting path is still the remembered
+        row; if not, the memo forgets it (learned again next time)."""
+        along = [base for base in distributions if base in waiting.candidates]
+        if along and distributions[max(along, key=len)] == remembered.row:
+            return True
+        if self._memo.get(waiting.base) is remembered:
+            self._memo.pop(waiting.base)
+        return False
+
+    def _start_loading(self, remembered: _Remembered) -> None:
+        task = asyncio.ensure_future(self._load(remembered.key))
+        self._loading.add(task)
+        task.add_done_callback(self._loading.discard)
+
+    async def _load(self, key: tuple) -> None:
+        """Read every file of the target `key` names, for TargetFiles."""
+        limit = self.target_files.limit + 1
+        try:
+            async with await self._acquire() as connection:
+                if key[0] == "publication":
+                    query, parameters = self._all_in_publication, {"publication_id": key[1], "limit": limit}
+                else:
+                    query, parameters = self._all_in_version, {"repository_id": key[1], "number": key[2], "limit": limit}
+                rows = await connection.fetch(query.sql, *query.parameters(**parameters))
+            files = await asyncio.get_running_loop().run_in_executor(None, self.target_files.build, rows)
+        except Exception as error:  # noqa: BLE001 - lookups go on one by one
+            log.warning("content app: loading the files of %s failed: %r", key, error)
+            self.target_files.failed(key)
+            return
+        self.target_files.store(key, files)
 
     async def _learn(self, connection, candidates: list[str]) -> tuple[str, _Remembered] | None:
         rows = await connection.fetch(self._distributions.sql, *self._distributions.parameters(base_paths=candidates))
@@ -261,10 +330,19 @@ class PostgresReads:
             remembered = _Remembered(None, until=time.monotonic() + _GENERAL_FOR)
         elif target.publication_id is not None:
             remembered = _Remembered(row, BoundQuery(self._in_publication, per_request,
-                                                     publication_id=target.publication_id))
+                                                     publication_id=target.publication_id),
+                                     key=publication_key(target.publication_id),
+                                     check=BoundQuery(self._check_publication, {"base_paths": []}))
         else:
-            remembered = _Remembered(row, BoundQuery(self._in_version, per_request, repository_id=target.repository_id,
-                                                     number=target.version_number))
+            repository_id = target.repository_id
+            generation = tuple(await connection.fetchrow(
+                self._generation.sql, *self._generation.parameters(repository_id=repository_id)) or (None, None))
+            remembered = _Remembered(row, BoundQuery(self._in_version, per_request, repository_id=repository_id,
+                                                     number=target.version_number),
+                                     key=version_key(repository_id, target.version_number, *generation),
+                                     check=BoundQuery(self._check_version, {"base_paths": []},
+                                                      repository_id=repository_id),
+                                     generation=generation)
         if len(self._memo) >= _MEMO_SIZE:
             self._memo.clear()
         self._memo[base] = remembered

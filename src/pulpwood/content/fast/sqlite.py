@@ -22,16 +22,16 @@ import logging
 import mmap
 import sqlite3
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
-from pulpwood.content.fast.target_files import TargetFiles, publication_key, version_key
+from pulpwood.content.fast.target_files import GENERATION, TargetFiles, publication_key, version_key
 from pulpwood.content.lookup import ALL_FILES_IN_PUBLICATION, ALL_FILES_IN_VERSION, FILE_IN_VERSION, path_under
 from pulpwood.content.paths import candidate_base_paths
 from pulpwood.content.targets import ServeTarget, find_distribution, path_independent, resolver_for
-from pulpwood.models import Distribution, Repository, RepositoryVersion
+from pulpwood.models import Distribution
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class SqliteReads:
         self.target_files = TargetFiles()
         self._all_in_version = compile_query(ALL_FILES_IN_VERSION, self._dialect)
         self._all_in_publication = compile_query(ALL_FILES_IN_PUBLICATION, self._dialect)
-        self._generation = compile_query(_GENERATION, self._dialect)
+        self._generation = compile_query(GENERATION, self._dialect)
 
     @property
     def convert_date(self):
@@ -212,15 +212,6 @@ class CommitWatch:
         if self._map is not None:
             return self._map[:self._HEADERS]
         return self._connection.execute("PRAGMA data_version").fetchone()[0]
-
-
-# How many versions a repository has had and has (target_files.version_key).
-_GENERATION = select(
-    Repository.next_version,
-    select(func.count()).select_from(RepositoryVersion)
-    .where(and_(RepositoryVersion.repository_id == Repository.pulp_id, RepositoryVersion.complete.is_(True)))
-    .scalar_subquery(),
-).where(Repository.pulp_id == bindparam("repository_id", type_=Repository.pulp_id.type))
 
 
 def _nested_query(base: str):

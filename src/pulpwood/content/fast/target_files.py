@@ -25,13 +25,29 @@ import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 
+from sqlalchemy import and_, bindparam, func, select
+
 from pulpwood.content.fast.queries import StoredFile
+from pulpwood.models import Repository, RepositoryVersion
 
 log = logging.getLogger(__name__)
 
 LOAD_AFTER = 64
 LIMIT = 100_000
 _TOO_BIG = object()
+
+
+def _generation():
+    """(next version number, complete versions) of the repository `repository_id`: a new
+    version changes the first, a deleted one the second."""
+    versions = (select(func.count()).select_from(RepositoryVersion)
+                .where(and_(RepositoryVersion.repository_id == Repository.pulp_id, RepositoryVersion.complete.is_(True)))
+                .scalar_subquery())
+    return select(Repository.next_version, versions).where(
+        Repository.pulp_id == bindparam("repository_id", type_=Repository.pulp_id.type))
+
+
+GENERATION = _generation()
 
 
 def version_key(repository_id, number: int, next_version: int, versions: int) -> tuple:
