@@ -11,11 +11,16 @@ distribution is seen by the next request. A distribution whose target does not f
 its row alone (a plugin's own resolver, a file distribution that serves the newest
 publication) goes to the general path.
 
+Once a target's files are held in memory (target_files.py) the statement checks only the
+distribution rows, and for a repository version the repository's generation, which a deleted
+version changes; the files come from memory.
+
 One statement is in flight at a time; the requests that arrive meanwhile wait and go out
 together in the next one (`ostree pull` keeps several requests in flight). Each query costs
 PostgreSQL a fixed share (transaction, snapshot, executor start) that the batch shares, and
 a request only ever joins a statement sent after it arrived, so it sees every commit that
-happened before.
+happened before. The answers are written from the replies (FastPath.answer_now), in the
+sender's pass of the event loop.
 """
 
 from __future__ import annotations
@@ -249,6 +254,7 @@ class PostgresReads:
         return await self._answer(connection, remembered, group)
 
     async def _answer(self, connection, remembered: _Remembered, group: list[_Waiting]) -> list[tuple]:
+        """The files of `group` looked up next to the distribution rows, in one statement."""
         base_paths = sorted(set().union(*(waiting.candidates for waiting in group)))
         rows = await connection.fetch(remembered.query.sql, *remembered.query.parameters(
             base_paths=base_paths, paths=[waiting.relative_path for waiting in group]))
