@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
 import uuid
 
 import pytest
@@ -93,26 +95,26 @@ def test_listing_shape():
     assert "&lt;" in render_listing("/p/", [ListingEntry("<b>", 1, None)], parent_link=False).decode()
 
 
-def test_cold_reads_leave_the_event_loop_when_the_disk_is_slow_and_come_back(tmp_path, monkeypatch):
+def test_a_file_not_in_the_page_cache_is_read_once_the_kernel_has_read_it_ahead(tmp_path, monkeypatch):
     from pulpwood.content.fast import response
 
     path = tmp_path / "object"
-    path.write_bytes(b"bytes")
-    cold = response.ColdReads()
-    assert cold.on_loop() and cold.read(str(path), 5) == b"bytes"
-
-    clock = iter(range(0, 10_000, 5))  # every read seems to take 5 s
-    monkeypatch.setattr(response.time, "perf_counter", lambda: next(clock))
-    cold.read(str(path), 5)
-    decisions = [cold.on_loop() for _ in range(2 * response.ColdReads._PROBE_EVERY)]
-    # Mostly threads now, with a probe on the loop now and then.
-    assert decisions.count(True) == 2 and not all(decisions[:response.ColdReads._PROBE_EVERY - 1])
-
-    clock = iter(x / 1e6 for x in range(0, 10_000_000, 10))  # 10 µs reads: back on the loop
-    monkeypatch.setattr(response.time, "perf_counter", lambda: next(clock))
-    for _ in range(200):
-        cold.read(str(path), 5)
-    assert all(cold.on_loop() for _ in range(10))
+    data = os.urandom(3000)
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # written pages stay cached until they are on disk
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    threads = []
+    monkeypatch.setattr(response, "read_file", lambda *args: threads.append(args) or data)
+    if response.read_cached(str(path), len(data)) is response.NOT_CACHED:  # Linux: readahead started
+        assert asyncio.run(response.read_when_cached(str(path), len(data))) == data
+        assert not threads  # found in the page cache, no thread needed
+    # A look that keeps failing: a thread reads the file in the end.
+    monkeypatch.setattr(response, "read_cached", lambda *args: response.NOT_CACHED)
+    assert asyncio.run(response.read_when_cached(str(path), len(data))) == data and len(threads) == 1
 
 
 @pytest.mark.parametrize("journal_mode", ["wal", "delete"])

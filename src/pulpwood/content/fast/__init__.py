@@ -21,7 +21,7 @@ import os
 from pulpwood.content.fast.later import LaterAnswer
 from pulpwood.content.fast.queries import UNKNOWN, StoredFile
 from pulpwood.content.fast.response import (
-    NOT_CACHED, ColdReads, HttpDates, file_headers, read_cached, read_file, stat_size,
+    NOT_CACHED, HttpDates, file_headers, read_cached, read_when_cached, stat_size,
 )
 from pulpwood.content.files import INLINE_READ, serve_path
 from pulpwood.content.http import new_correlation_id, send_with_correlation_id
@@ -39,7 +39,7 @@ class FastPath:
         self.reads = reads
         self._root = storage_root
         self._dates = HttpDates(reads.convert_date)
-        self._cold = ColdReads()
+        self._cold_reads: set[asyncio.Task] = set()
 
     async def serve(self, scope, send, text: str) -> bool:
         """Answer a GET/HEAD of `text` (path below the prefix, no trailing slash) if it is a
@@ -64,7 +64,7 @@ class FastPath:
             return True
         size, body = self._read(path, found.size, head)
         if body is NOT_CACHED:
-            body = await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
+            body = await read_when_cached(path, size)
         if size is None or body is None:
             return False
         headers = self._headers(found, size, correlation_id)
@@ -75,9 +75,9 @@ class FastPath:
     def answer_now(self, text: str, headers: list[tuple[bytes, bytes]], head: bool):
         """`(headers, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
         on the event loop: the reader knows the file without a round trip and its bytes are in
-        the page cache or ColdReads lets the loop read them (or it is a HEAD). A LaterAnswer of
-        the same (or None) when the reader needs one round trip it can start right away
-        (PostgreSQL). None: `serve` must answer (it may find the same file again).
+        the page cache (or it is a HEAD). A LaterAnswer of the same (or None) when the reader
+        needs one round trip it can start right away (PostgreSQL) or the bytes are still on
+        disk (read_when_cached). None: `serve` must answer (it may find the same file again).
         The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
         correlation_id = _correlation_id(headers)
         if correlation_id is None:
@@ -96,29 +96,53 @@ class FastPath:
                 except Exception:  # noqa: BLE001 - the ASGI app answers (or reports) it
                     log.exception("content app fast path failed on %s", text)
                     answer = None
-                later.set(answer)
+                if isinstance(answer, LaterAnswer):
+                    answer.when_done(later.set)
+                else:
+                    later.set(answer)
 
             return later if self.reads.look_up_soon(text, reply) else None
         return self._answer(found, head, correlation_id)
 
     def _answer(self, found, head: bool, correlation_id: bytes):
+        """The answer (a LaterAnswer of it when the file is not in the page cache), or None."""
         if found is None or (found.size > INLINE_READ and not head):
             return None
-        size, body = self._read(f"{self._root}/{found.file}", found.size, head)
-        if size is None or body is None or body is NOT_CACHED:
+        path = f"{self._root}/{found.file}"
+        size, body = self._read(path, found.size, head)
+        if body is NOT_CACHED:
+            return self._answer_when_cached(found, path, correlation_id)
+        if size is None or body is None:
             return None
         return self._headers(found, size, correlation_id or new_correlation_id()), body
 
+    def _answer_when_cached(self, found, path: str, correlation_id: bytes) -> LaterAnswer:
+        # A task: a few in a hundred requests of a pull, and only once the disk is involved.
+        later = LaterAnswer()
+
+        async def answer():
+            body = await read_when_cached(path, found.size)
+            return None if body is None else (self._headers(found, found.size, correlation_id or new_correlation_id()),
+                                              body)
+
+        def done(task: asyncio.Task) -> None:
+            self._cold_reads.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("content app fast path failed on %s", path, exc_info=task.exception())
+            later.set(None if task.cancelled() or task.exception() is not None else task.result())
+
+        task = asyncio.ensure_future(answer())
+        self._cold_reads.add(task)
+        task.add_done_callback(done)
+        return later
+
     def _read(self, path: str, size: int, head: bool):
         """(size, body) of a small file (a HEAD: its size on disk, no body); the body is None
-        when the file is missing or not of `size` bytes, NOT_CACHED when it is to be read in
-        a thread (ColdReads)."""
+        when the file is missing or not of `size` bytes, NOT_CACHED when not all of it is in
+        the page cache (see read_when_cached)."""
         if head:
             return stat_size(path), b""
-        body = read_cached(path, size)
-        if body is NOT_CACHED and self._cold.on_loop():
-            body = self._cold.read(path, size)
-        return size, body
+        return size, read_cached(path, size)
 
     def _headers(self, found, size: int, correlation_id: bytes) -> list[tuple[bytes, bytes]]:
         modified = None if found.modified is None else self._dates.text(found.modified)

@@ -4,15 +4,14 @@ files.serve_path but built without its general machinery (ranges, validators, st
 One `open`/`preadv` (plus an `fstat` for page-aligned sizes) instead of `stat` plus a
 buffered `open`, a header list built from bytes, and the Last-Modified text formatted once
 per distinct database value (all files of a repository version share one). A file that is
-not in the page cache is read where `ColdReads` says: on the event loop while the disk is
-fast, in a thread when it is not.
+not in the page cache is read once the kernel has read it ahead (`read_when_cached`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
-import time
 
 from pulpwood.content.http import CACHE_CONTROL, EXPOSE_CORRELATION_ID, content_type_for, http_date
 
@@ -72,8 +71,8 @@ def stat_size(path: str) -> int | None:
 
 def read_cached(path: str, size: int):
     """The bytes of the file at `path`, which the database says has `size` bytes, if they are
-    all in the page cache; NOT_CACHED when reading them means waiting for the disk (do that
-    in a thread: `read_file`); None when the file is missing, unreadable or not of that size
+    all in the page cache; NOT_CACHED when reading them means waiting for the disk (then
+    `read_when_cached`); None when the file is missing, unreadable or not of that size
     (the general path then answers exactly as it always did)."""
     try:
         fd = open_for_reading(path)
@@ -107,41 +106,25 @@ def read_cached(path: str, size: int):
         os.close(fd)
 
 
-class ColdReads:
-    """Where a file that is not in the page cache is read: on the event loop while the disk
-    answers quickly, in a thread otherwise.
+# A file not in the page cache: looked at again this many times, then read in a thread.
+_COLD_TRIES = 8
+_COLD_WAIT = 0.001  # seconds between two looks (after a first one in the next loop pass)
 
-    A thread's round trip is a hand-off, then a wait for the busy event loop to let go of the
-    GIL: far more than a read from a local SSD or a VM host's cache (about 0.1 ms here), and
-    during a pull with many evicted files those waits made every such request several times
-    slower. A slow disk, though, would hold up every other request of the loop. So reads run
-    on the loop while their average stays under `_INLINE_LIMIT`; past it they go to threads,
-    and every `_PROBE_EVERY`-th one is read on the loop again to see whether the disk got fast.
-    """
 
-    _INLINE_LIMIT = 0.001  # seconds, moving average
-    _PROBE_EVERY = 64
+async def read_when_cached(path: str, size: int) -> bytes | None:
+    """`read_file`, without waiting for the disk on the event loop.
 
-    def __init__(self) -> None:
-        self.average = 0.0
-        self._passed = 0
-
-    def on_loop(self) -> bool:
-        """Whether the next cold read is to be done on the event loop (with `read`)."""
-        if self.average < self._INLINE_LIMIT:
-            return True
-        self._passed += 1
-        if self._passed < self._PROBE_EVERY:
-            return False
-        self._passed = 0
-        return True
-
-    def read(self, path: str, size: int) -> bytes | None:
-        """`read_file`, timed (call it on the loop only: a thread's time includes GIL waits)."""
-        started = time.perf_counter()
-        body = read_file(path, size)
-        self.average += (time.perf_counter() - started - self.average) / 16
-        return body
+    A non-blocking read that finds the pages missing starts reading them ahead (Linux: the
+    failed RWF_NOWAIT read of `read_cached`), so a look a moment later mostly finds the bytes
+    there: this takes neither the event loop (a blocking read holds up every request) nor a
+    thread (a hand-off, then a wait for the busy loop to let go of the GIL) for what is about
+    a tenth of a millisecond here. Where the look keeps failing, a thread reads the file."""
+    for tries in range(_COLD_TRIES):
+        await asyncio.sleep(0 if tries == 0 else _COLD_WAIT)
+        body = read_cached(path, size)
+        if body is not NOT_CACHED:
+            return body
+    return await asyncio.get_running_loop().run_in_executor(None, read_file, path, size)
 
 
 def read_file(path: str, size: int) -> bytes | None:
