@@ -68,3 +68,33 @@ def test_file_distribution_follows_publications(content_server, api, http):
     _distribute(content_server, api, "pubversion", repository_version=repo["versions_href"] + "1/")
     assert http.get(PREFIX + "pubversion/a/one.txt").content == b"first"
     assert http.get(PREFIX + "pubversion/two.txt").status_code == 404
+
+
+def test_publication_read_many_times_answers_like_the_general_path(content_server, api, http):
+    """Past TargetFiles.LOAD_AFTER lookups the publication's files are held in memory; the
+    answers stay those of the general path, and a distribution moved to another publication
+    serves that one from the next request on."""
+    files = {"a.txt": b"alpha", "dir/b.txt": b"beta", "c.iso": b"gamma" * 1000}
+    repo = api.post("/pulp/api/v3/repositories/file/file/", json={"name": "pubmany"}).json()
+    for path, data in files.items():
+        _upload(content_server, api, repo["pulp_href"], path, data)
+    _distribute(content_server, api, "pubmany", publication=_publish(content_server, api, repository=repo["pulp_href"]))
+
+    def stable(response):
+        return {k: v for k, v in response.headers.items() if k not in ("date", "correlation-id")}
+
+    for _ in range(30):
+        for path, data in files.items():
+            plain = http.get(PREFIX + "pubmany/" + path)
+            general = http.get(PREFIX + "pubmany/" + path, headers={"If-None-Match": '"no-such-tag"'})
+            assert plain.status_code == 200 and plain.content == data
+            assert stable(plain) == stable(general)
+    assert http.get(PREFIX + "pubmany/PULP_MANIFEST").status_code == 200
+    assert http.get(PREFIX + "pubmany/nothing.txt").status_code == 404
+
+    _upload(content_server, api, repo["pulp_href"], "a.txt", b"alpha, again")
+    second = _publish(content_server, api, repository=repo["pulp_href"])
+    dist = api.get("/pulp/api/v3/distributions/file/file/", params={"name": "pubmany"}).json()["results"][0]
+    _done(content_server, api.patch(dist["pulp_href"], json={"publication": second}))
+    assert http.get(PREFIX + "pubmany/a.txt").content == b"alpha, again"
+    assert http.get(PREFIX + "pubmany/dir/b.txt").content == b"beta"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-from typing import ClassVar
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field, field_validator
 
@@ -82,19 +81,13 @@ DISTRIBUTION_FILTERS = FilterSet(
 )
 
 
-class OstreeDistributionBody(DistributionBody):
-    # A PATCH writes only the columns behind the fields the client sent.
-    column_aliases: ClassVar[dict] = {"repository": "repository_id", "repository_version": "repository_version_id",
-                                      "publication": "publication_id"}
-
-
 REMOTE = TypedResource(
     model=OstreeRemote, body=OstreeRemoteBody, serialize=remote_serializer(_remote_extra),
     columns=remote_columns, filters=REMOTE_FILTERS, create_mode="sync",
 )
 
 DISTRIBUTION = TypedResource(
-    model=OstreeDistribution, body=OstreeDistributionBody,
+    model=OstreeDistribution, body=DistributionBody,
     serialize=distribution_serializer(lambda: _settings.get()),
     columns=distribution_columns(OstreeRepository), filters=DISTRIBUTION_FILTERS,
     create_mode="task", check=check_base_path, unique_fields=("name", "base_path"),

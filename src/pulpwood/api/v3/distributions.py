@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -25,6 +25,10 @@ BASE_PATH = re.compile(r"^[^/][\w./-]*$")
 
 
 class DistributionBody(Body):
+    # A PATCH writes only the columns behind the fields the client sent.
+    column_aliases: ClassVar[dict] = {"repository": "repository_id", "repository_version": "repository_version_id",
+                                      "publication": "publication_id"}
+
     name: str
     base_path: str
     pulp_labels: dict[str, str | None] = {}

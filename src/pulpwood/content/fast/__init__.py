@@ -122,8 +122,9 @@ class FastPath:
 
         async def answer():
             body = await read_when_cached(path, found.size)
-            return None if body is None else (self._headers(found, found.size, correlation_id or new_correlation_id()),
-                                              body)
+            if body is None:
+                return None
+            return self._headers(found, found.size, correlation_id or new_correlation_id()), body
 
         def done(task: asyncio.Task) -> None:
             self._cold_reads.discard(task)

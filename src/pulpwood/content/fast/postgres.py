@@ -309,10 +309,10 @@ class PostgresReads:
         try:
             async with await self._acquire() as connection:
                 if key[0] == "publication":
-                    query, parameters = self._all_in_publication, {"publication_id": key[1], "limit": limit}
+                    query, parameters = self._all_in_publication, {"publication_id": key[1]}
                 else:
-                    query, parameters = self._all_in_version, {"repository_id": key[1], "number": key[2], "limit": limit}
-                rows = await connection.fetch(query.sql, *query.parameters(**parameters))
+                    query, parameters = self._all_in_version, {"repository_id": key[1], "number": key[2]}
+                rows = await connection.fetch(query.sql, *query.parameters(**parameters, limit=limit))
             files = await asyncio.get_running_loop().run_in_executor(None, self.target_files.build, rows)
         except Exception as error:  # noqa: BLE001 - lookups go on one by one
             log.warning("content app: loading the files of %s failed: %r", key, error)

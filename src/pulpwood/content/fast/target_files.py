@@ -40,8 +40,9 @@ _TOO_BIG = object()
 def _generation():
     """(next version number, complete versions) of the repository `repository_id`: a new
     version changes the first, a deleted one the second."""
-    versions = (select(func.count()).select_from(RepositoryVersion)
-                .where(and_(RepositoryVersion.repository_id == Repository.pulp_id, RepositoryVersion.complete.is_(True)))
+    rv = RepositoryVersion
+    versions = (select(func.count()).select_from(rv)
+                .where(and_(rv.repository_id == Repository.pulp_id, rv.complete.is_(True)))
                 .scalar_subquery())
     return select(Repository.next_version, versions).where(
         Repository.pulp_id == bindparam("repository_id", type_=Repository.pulp_id.type))
