@@ -10,10 +10,10 @@ gathers what is written during one pass of the event loop and sends it with one 
 Building the ASGI request of a GET (its scope, a request/response cycle, a task, two sends
 that check every header) cost more than the content app's whole answer to it when the file
 is small and cached. So the protocol first asks the app's `answer_now(method, raw_path,
-headers)` and writes the response itself when the app has it at hand. When the app needs one
-database round trip first, it gets a promise of the answer instead (`when_done(callback)`):
-the protocol writes the answer when it comes, in uvicorn's place (and starts the ASGI app
-when the answer is None).
+headers)` and writes the response itself when the app has it at hand. When the app needs a
+database round trip or a disk read first, it gets a promise of the answer instead
+(`when_done(callback)`): the protocol writes the answer when it comes, in uvicorn's place
+(and starts the ASGI app when the answer is None).
 Every other request (and every request while an earlier one on the connection is still being
 answered, which keeps the answers in order) goes the ASGI way.
 """

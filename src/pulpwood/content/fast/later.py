@@ -1,10 +1,10 @@
-"""An answer the HTTP server is promised before the database has been asked.
+"""An answer the HTTP server is promised before it can be given.
 
-`FastPath.answer_now` gives one when the file is known only after a round trip that starts at
-once (PostgreSQL). It is not an asyncio future on purpose: a future calls its callbacks in a
-later pass of the event loop, and chained from the lookup to the answer to the write, those
-passes added more to each request's time than the writing itself. Here the callback runs
-the moment the answer is set.
+`FastPath.answer_now` gives one when the file is known only after a database round trip
+that starts at once (PostgreSQL), or when its bytes are still on disk. It is not an asyncio
+future on purpose: a future calls its callbacks in a later pass of the event loop, and a
+chain of them (lookup, answer, write) made each request wait for several passes, each with
+its own bookkeeping. Here the callback runs the moment the answer is set.
 """
 
 from __future__ import annotations
