@@ -15,7 +15,7 @@ before, which answers it exactly as it always did. A file deleted from storage s
 found missing when it is read, and the general path answers that request.
 
 A target is loaded after `load_after` lookups of it, in the background, once; one with more
-than `limit` files is not loaded (the memory stays bounded: `limit` files in all, about 600
+than `limit` files is not loaded (the memory stays bounded: `limit` files in all, about 500
 bytes each, the targets loaded first dropped first).
 """
 
