@@ -35,11 +35,8 @@ from sqlalchemy import select, true
 
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
-from pulpwood.content.fast.target_files import GENERATION, TargetFiles, publication_key, version_key
-from pulpwood.content.lookup import (
-    ALL_FILES_IN_PUBLICATION, ALL_FILES_IN_VERSION, FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION,
-    FILES_IN_VERSION_LATERAL,
-)
+from pulpwood.content.fast.target_files import GENERATION, LoadStatements, TargetFiles, publication_key, version_key
+from pulpwood.content.lookup import FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION, FILES_IN_VERSION_LATERAL
 from pulpwood.content.targets import (
     DISTRIBUTIONS_BY_BASE_PATHS, DistributionInfo, path_independent, prefetched_target, resolver_for,
 )
@@ -132,8 +129,7 @@ class PostgresReads:
         self._generation = compile_query(GENERATION, self._dialect)
         self._check_publication = compile_query(CHECK_PUBLICATION, self._dialect)
         self._check_version = compile_query(CHECK_VERSION, self._dialect)
-        self._all_in_version = compile_query(ALL_FILES_IN_VERSION, self._dialect)
-        self._all_in_publication = compile_query(ALL_FILES_IN_PUBLICATION, self._dialect)
+        self._loads = LoadStatements(self._dialect)
         self._sender_connection = None  # kept by the sender between batches
 
     async def _acquire(self):
@@ -305,14 +301,10 @@ class PostgresReads:
 
     async def _load(self, key: tuple) -> None:
         """Read every file of the target `key` names, for TargetFiles."""
-        limit = self.target_files.limit + 1
+        sql, parameters = self._loads.for_key(key, self.target_files.limit + 1)
         try:
             async with await self._acquire() as connection:
-                if key[0] == "publication":
-                    query, parameters = self._all_in_publication, {"publication_id": key[1]}
-                else:
-                    query, parameters = self._all_in_version, {"repository_id": key[1], "number": key[2]}
-                rows = await connection.fetch(query.sql, *query.parameters(**parameters, limit=limit))
+                rows = await connection.fetch(sql, *parameters)
             files = await asyncio.get_running_loop().run_in_executor(None, self.target_files.build, rows)
         except Exception as error:  # noqa: BLE001 - lookups go on one by one
             log.warning("content app: loading the files of %s failed: %r", key, error)

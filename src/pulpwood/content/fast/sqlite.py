@@ -27,8 +27,8 @@ from sqlalchemy.dialects import sqlite
 
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
-from pulpwood.content.fast.target_files import GENERATION, TargetFiles, publication_key, version_key
-from pulpwood.content.lookup import ALL_FILES_IN_PUBLICATION, ALL_FILES_IN_VERSION, FILE_IN_VERSION, path_under
+from pulpwood.content.fast.target_files import GENERATION, LoadStatements, TargetFiles, publication_key, version_key
+from pulpwood.content.lookup import FILE_IN_VERSION, path_under
 from pulpwood.content.paths import candidate_base_paths
 from pulpwood.content.targets import ServeTarget, find_distribution, path_independent, resolver_for
 from pulpwood.models import Distribution
@@ -53,8 +53,7 @@ class SqliteReads:
         # base path -> (query bound to the target, TargetFiles key), or GENERAL
         self._leaves: dict[str, tuple[BoundQuery, tuple] | None] = {}
         self.target_files = TargetFiles()
-        self._all_in_version = compile_query(ALL_FILES_IN_VERSION, self._dialect)
-        self._all_in_publication = compile_query(ALL_FILES_IN_PUBLICATION, self._dialect)
+        self._loads = LoadStatements(self._dialect)
         self._generation = compile_query(GENERATION, self._dialect)
 
     @property
@@ -165,13 +164,8 @@ class SqliteReads:
 
     def _load(self, key: tuple) -> None:
         """Read every file of the target `key` names in a thread, for TargetFiles."""
-        limit = self.target_files.limit + 1
-        if key[0] == "publication":
-            query, parameters = self._all_in_publication, {"publication_id": key[1], "limit": limit}
-        else:
-            query, parameters = self._all_in_version, {"repository_id": key[1], "number": key[2], "limit": limit}
-        loading = asyncio.get_running_loop().run_in_executor(
-            None, self._read_all, query.sql, query.parameters(**parameters))
+        sql, parameters = self._loads.for_key(key, self.target_files.limit + 1)
+        loading = asyncio.get_running_loop().run_in_executor(None, self._read_all, sql, parameters)
 
         def loaded(loading: asyncio.Future) -> None:
             if loading.cancelled() or loading.exception() is not None:

@@ -28,6 +28,8 @@ from collections.abc import Hashable, Iterable
 from sqlalchemy import and_, bindparam, func, select
 
 from pulpwood.content.fast.queries import StoredFile
+from pulpwood.content.fast.statements import compile_query
+from pulpwood.content.lookup import ALL_FILES_IN_PUBLICATION, ALL_FILES_IN_VERSION
 from pulpwood.models import Repository, RepositoryVersion
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,21 @@ def version_key(repository_id, number: int, next_version: int, versions: int) ->
 
 def publication_key(publication_id) -> tuple:
     return ("publication", publication_id)
+
+
+class LoadStatements:
+    """The statements that read every file of a target, compiled for one driver."""
+
+    def __init__(self, dialect) -> None:
+        self._queries = {"publication": compile_query(ALL_FILES_IN_PUBLICATION, dialect),
+                         "version": compile_query(ALL_FILES_IN_VERSION, dialect)}
+
+    def for_key(self, key: tuple, limit: int) -> tuple[str, list]:
+        """SQL text and driver parameters reading at most `limit` files of the target `key` names."""
+        kind = key[0]
+        values = {"publication_id": key[1]} if kind == "publication" else {"repository_id": key[1], "number": key[2]}
+        query = self._queries[kind]
+        return query.sql, query.parameters(**values, limit=limit)
 
 
 class TargetFiles:
