@@ -105,10 +105,14 @@ def run_db(server, fn):
     """Run `await fn(runtime)` against the server's database and storage, in a fresh loop."""
     from pulpwood.runtime import build_runtime
 
+    from pulpwood.queries.serve_changes import announce
+
     async def main():
         runtime = build_runtime(server_settings(server))
         try:
-            return await fn(runtime)
+            result = await fn(runtime)
+            await announce(runtime)  # as every writer does: the server's content app hears of it
+            return result
         finally:
             await runtime.close()
 

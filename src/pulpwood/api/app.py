@@ -8,6 +8,7 @@ import os
 from fastapi import APIRouter, FastAPI, Request
 
 from pulpwood.api import errors
+from pulpwood.api.middleware import AnnounceCommitsMiddleware
 from pulpwood.api.openapi import build_document
 from pulpwood.api.responses import JSONResponse
 from pulpwood.registry import plugins
@@ -46,6 +47,7 @@ def install_api(app: FastAPI, runtime: Runtime) -> None:
     from pulpwood.api.v2.app import v2_router
 
     app.include_router(v2_router(runtime), prefix=f"{runtime.settings.api_root}api/v2")
+    app.add_middleware(AnnounceCommitsMiddleware, runtime=runtime)
 
 
 def load_task_functions() -> None:

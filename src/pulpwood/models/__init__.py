@@ -5,6 +5,7 @@ from pulpwood.models.content import Content, ContentArtifact, RemoteArtifact
 from pulpwood.models.distribution import ContentGuard, Distribution
 from pulpwood.models.publication import Publication, PublishedArtifact
 from pulpwood.models.remote import Remote
+from pulpwood.models.serving import ContentLease, ServeEpoch
 from pulpwood.models.repository import Repository, RepositoryContent, RepositoryVersion
 from pulpwood.models.task import Task, TaskGroup
 from pulpwood.models.upload import Upload, UploadChunk
@@ -18,6 +19,7 @@ __all__ = [
     "Content",
     "ContentArtifact",
     "ContentGuard",
+    "ContentLease",
     "Distribution",
     "Publication",
     "PublishedArtifact",
@@ -26,6 +28,7 @@ __all__ = [
     "Repository",
     "RepositoryContent",
     "RepositoryVersion",
+    "ServeEpoch",
     "Task",
     "TaskGroup",
     "Upload",

@@ -18,6 +18,7 @@ from pulpwood.db.base import utcnow
 from pulpwood.errors import PulpwoodError
 from pulpwood.models import Task
 from pulpwood.models.task import CANCELED, CANCELING, COMPLETED, FAILED, RUNNING
+from pulpwood.queries.serve_changes import announce
 from pulpwood.registry import task_function
 from pulpwood.runtime import Runtime
 from pulpwood.tasking.context import TaskContext
@@ -79,6 +80,11 @@ async def execute(runtime: Runtime, task_id: uuid.UUID) -> str:
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the task
         log.info("Task %s failed: %s", task_id, exc)
         final_state, error = FAILED, _describe(exc)
+    try:
+        # Before the task is seen to end: whoever waits for it then asks a content app.
+        await announce(runtime)
+    except Exception:  # noqa: BLE001 - the triggers tell the content apps a moment later
+        log.exception("could not announce task %s's commits to the content apps", task_id)
     await _finish(runtime, ctx, final_state, error)
     return final_state
 

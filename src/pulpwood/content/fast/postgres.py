@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, true
 
+from pulpwood.content.fast.lease import ServeLease
 from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
 from pulpwood.content.fast.statements import compile_query
 from pulpwood.content.fast.target_files import GENERATION, LoadStatements, TargetFiles, publication_key, version_key
@@ -131,22 +132,37 @@ class PostgresReads:
         self._check_version = compile_query(CHECK_VERSION, self._dialect)
         self._loads = LoadStatements(self._dialect)
         self._sender_connection = None  # kept by the sender between batches
+        self.lease = ServeLease(self._connect, self._memo.clear)
+
+    def _settings(self) -> tuple[list, dict]:
+        """asyncpg's connect arguments, with the settings every connection of the reader gets."""
+        args, kwargs = self._connect_args
+        kwargs = dict(kwargs)
+        # Generic plans for the prepared lookups: PostgreSQL otherwise plans some of them
+        # again on every execution (a custom plan costs several times the lookup), and
+        # their plan does not depend on the values (index lookups by path and base path).
+        # No JIT: a generic plan of a batch is estimated dear enough for PostgreSQL to
+        # compile it on every execution (tens of milliseconds for a lookup of microseconds).
+        kwargs["server_settings"] = {**kwargs.get("server_settings", {}),
+                                     "plan_cache_mode": "force_generic_plan", "jit": "off"}
+        return args, kwargs
+
+    async def _connect(self):
+        """A connection of its own, outside the pool (the lease's)."""
+        import asyncpg
+
+        args, kwargs = self._settings()
+        return await asyncpg.connect(*args, **kwargs)
 
     async def _acquire(self):
         if self._pool is None:
             import asyncpg
 
-            args, kwargs = self._connect_args
-            # Generic plans for the prepared lookups: PostgreSQL otherwise plans some of them
-            # again on every execution (a custom plan costs several times the lookup), and
-            # their plan does not depend on the values (index lookups by path and base path).
-            # No JIT: a generic plan of a batch is estimated dear enough for PostgreSQL to
-            # compile it on every execution (tens of milliseconds for a lookup of microseconds).
-            settings = {**kwargs.pop("server_settings", {}), "plan_cache_mode": "force_generic_plan", "jit": "off"}
+            args, kwargs = self._settings()
             # No reset when a connection goes back to the pool: its default (a RESET ALL and
             # friends) is a second round trip, and these connections only SELECT.
-            self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=_POOL_SIZE, reset=_keep,
-                                                   server_settings=settings, **kwargs)
+            self._pool = await asyncpg.create_pool(*args, min_size=1, max_size=_POOL_SIZE, reset=_keep, **kwargs)
+            self.lease.start()
         return self._pool.acquire()
 
     async def dispose(self) -> None:
@@ -155,14 +171,24 @@ class PostgresReads:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.lease.stop()
         await self._release_sender_connection()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
 
     def find(self, text: str):
-        """Every answer takes a round trip here: `await look_up(text)`."""
-        return UNKNOWN
+        """The stored file at `text` when the lease allows answering from memory and the
+        target's files are held; UNKNOWN otherwise: `await look_up(text)`."""
+        if not self.lease.valid():
+            return UNKNOWN
+        found = self._remembered(text)
+        if found is None:
+            return UNKNOWN
+        base, remembered = found
+        files = self.target_files.files(remembered.key) if remembered.row is not None else None
+        stored = None if files is None else files.get(text[len(base) + 1:])
+        return UNKNOWN if stored is None else stored
 
     async def look_up(self, text: str) -> StoredFile | None:
         """The stored file at `text` (path below the prefix), or None: answer on the general path."""
@@ -313,6 +339,8 @@ class PostgresReads:
         self.target_files.store(key, files)
 
     async def _learn(self, connection, candidates: list[str]) -> tuple[str, _Remembered] | None:
+        # What is read before the lease drops the memo must not be remembered after it.
+        changes = self.lease.changes
         rows = await connection.fetch(self._distributions.sql, *self._distributions.parameters(base_paths=candidates))
         if not rows:
             return None
@@ -341,6 +369,8 @@ class PostgresReads:
                                      check=BoundQuery(self._check_version, {"base_paths": []},
                                                       repository_id=repository_id),
                                      generation=generation)
+        if self.lease.changes != changes:
+            return base, remembered  # good for this request (asked after it came), not for later ones
         if len(self._memo) >= _MEMO_SIZE:
             self._memo.clear()
         self._memo[base] = remembered
