@@ -134,8 +134,9 @@ class PostgresReads:
         self._sender_connection = None  # kept by the sender between batches
         self.lease = ServeLease(self._connect, self._memo.clear)
 
-    def _settings(self) -> tuple[list, dict]:
-        """asyncpg's connect arguments, with the settings every connection of the reader gets."""
+    def _settings(self, application_name: str = "pulpwood content fast path") -> tuple[list, dict]:
+        """asyncpg's connect arguments, with the settings every connection of the reader gets
+        (named, for pg_stat_activity)."""
         args, kwargs = self._connect_args
         kwargs = dict(kwargs)
         # Generic plans for the prepared lookups: PostgreSQL otherwise plans some of them
@@ -144,14 +145,15 @@ class PostgresReads:
         # No JIT: a generic plan of a batch is estimated dear enough for PostgreSQL to
         # compile it on every execution (tens of milliseconds for a lookup of microseconds).
         kwargs["server_settings"] = {**kwargs.get("server_settings", {}),
-                                     "plan_cache_mode": "force_generic_plan", "jit": "off"}
+                                     "plan_cache_mode": "force_generic_plan", "jit": "off",
+                                     "application_name": application_name}
         return args, kwargs
 
     async def _connect(self):
         """A connection of its own, outside the pool (the lease's)."""
         import asyncpg
 
-        args, kwargs = self._settings()
+        args, kwargs = self._settings("pulpwood content lease")
         return await asyncpg.connect(*args, **kwargs)
 
     async def _acquire(self):
