@@ -1,7 +1,14 @@
-"""Fast-path reads on PostgreSQL: asyncpg's prepared statements, the lookups of all waiting
-requests in one round trip.
+"""Fast-path reads on PostgreSQL: the files of a target held in memory answered at once while
+the content app holds a serve lease; every other lookup with asyncpg's prepared statements,
+the lookups of all waiting requests in one round trip.
 
-PostgreSQL has no cheap "was anything committed since", so the remembered target of a
+While the lease is valid (lease.py) nothing committed goes unheard: every writer announces its
+commit and waits for the content app to drop its memo first. So `find` answers a path of a
+target whose files are held (target_files.py) from memory alone. Without a valid lease — no
+connection for it, or a writer's epoch not acknowledged in time — every answer checks the
+database as below, exactly as if there were no lease.
+
+Otherwise PostgreSQL has no cheap "was anything committed since", so the remembered target of a
 distribution is only a guess, checked by the very statement that looks the files up: it
 returns the distribution rows of every base path along the request paths next to the files
 found with the remembered target. A file is served only when the longest of those rows along
