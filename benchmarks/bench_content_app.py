@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["PULPWOOD_TEST_DB"] = args.db
 
-    from tests.conftest import start_server
+    from tests.conftest import drop_created_databases, start_server
     from tests.content.conftest import Seeder
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-content-"))
@@ -86,6 +86,7 @@ def main() -> None:
         print(f"GET missing file (404): {measure(server, misses, args.seconds, args.concurrency, 404)}")
     finally:
         server.stop()
+        drop_created_databases()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -119,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["PULPWOOD_TEST_DB"] = "postgresql" if args.postgres else "sqlite"
 
-    from tests.conftest import start_server
+    from tests.conftest import drop_created_databases, start_server
 
     server = start_server(Path(tempfile.mkdtemp(prefix="bench-core-")), workers=1)
     try:
@@ -136,6 +136,7 @@ def main() -> None:
                   f"{queries} SQL statements per request")
     finally:
         server.stop()
+        drop_created_databases()
 
 
 if __name__ == "__main__":

@@ -42,10 +42,15 @@ def _create_pg_database() -> str:
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    # Each server got a database of its own; a run leaves none of them behind. FORCE: a
-    # server process still winding down would otherwise keep its database (PostgreSQL >= 13;
-    # older ones get the plain statement).
-    for name in _CREATED_DATABASES:
+    drop_created_databases()
+
+
+def drop_created_databases() -> None:
+    """Drop the database each server got: a run (or a benchmark using these helpers) leaves
+    none of them behind. FORCE: a server process still winding down would otherwise keep its
+    database (PostgreSQL >= 13; older ones get the plain statement)."""
+    while _CREATED_DATABASES:
+        name = _CREATED_DATABASES.pop()
         for statement in (f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"DROP DATABASE IF EXISTS {name}"):
             if subprocess.run(["psql", PG_ADMIN_URL + "/postgres", "-q", "-c", statement],
                               capture_output=True).returncode == 0:
