@@ -181,6 +181,25 @@ def test_nested_distribution_added_later_takes_over(seed, http):
     assert http.get(PREFIX + "fast/late/x").status_code == 301
 
 
+def test_nested_distribution_is_not_answered_from_the_outer_ones_files(seed, http):
+    """The outer distribution's version, read often enough to be held in memory, has a file
+    at the nested distribution's path too; the nested one answers it all the same."""
+    run = uuid.uuid4().hex
+    files = {f"objects/{n:02x}/{run}.filez": f"object {n}".encode() for n in range(80)}
+    outer = seed.repository({**files, "x/b.txt": b"outer's b " + run.encode()})
+    inner = seed.repository({"b.txt": b"inner b " + run.encode()})
+    seed.distribution(f"fast/{run}", repository_id=outer["repository_id"])
+    seed.distribution(f"fast/{run}/x", repository_id=inner["repository_id"])
+    for _ in range(2):
+        for path, data in files.items():
+            assert http.get(PREFIX + f"fast/{run}/" + path).content == data
+    import time
+
+    time.sleep(0.5)  # the outer version's files are loaded in the background
+    for _ in range(3):
+        assert http.get(PREFIX + f"fast/{run}/x/b.txt").content == b"inner b " + run.encode()
+
+
 def test_concurrent_requests_each_get_their_own_answer(seed, content_server):
     files = {f"objects/{i % 7:02x}/{i:04d}.filez": f"object {i}".encode() * (i % 5 + 1) for i in range(60)}
     ids = seed.repository(files)

@@ -36,12 +36,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, true
 
 from pulpwood.content.fast.lease import ServeLease
-from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
+from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile, nested_distribution
 from pulpwood.content.fast.statements import compile_query
 from pulpwood.content.fast.target_files import GENERATION, LoadStatements, TargetFiles, publication_key, version_key
 from pulpwood.content.lookup import FILE_IN_VERSION_LATERAL, FILES_IN_PUBLICATION, FILES_IN_VERSION_LATERAL
@@ -87,6 +87,9 @@ class _Remembered:
     key: tuple | None = None  # of the target's files in TargetFiles
     check: BoundQuery | None = None  # CHECK_* with the target's parameters
     generation: tuple | None = None  # of a version target's repository, as CHECK_VERSION returns it
+    # No other distribution below this one: every path below its base path is its own, so
+    # `find` may answer any of them from memory (else only the per-batch check knows).
+    leaf: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class PostgresReads:
         if found is None:
             return UNKNOWN
         base, remembered = found
-        files = self.target_files.files(remembered.key) if remembered.row is not None else None
+        files = self.target_files.files(remembered.key) if remembered.leaf else None
         stored = None if files is None else files.get(text[len(base) + 1:])
         return UNKNOWN if stored is None else stored
 
@@ -378,6 +381,9 @@ class PostgresReads:
                                      check=BoundQuery(self._check_version, {"base_paths": []},
                                                       repository_id=repository_id),
                                      generation=generation)
+        nested = nested_distribution(base, self._dialect)
+        if not await connection.fetchval(nested.sql, *nested.parameters()):
+            remembered = replace(remembered, leaf=True)
         if self.lease.changes != changes:
             return base, remembered  # good for this request (asked after it came), not for later ones
         if len(self._memo) >= _MEMO_SIZE:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
 from pulpwood.content.fast.statements import CompiledQuery, compile_query
-from pulpwood.content.lookup import FILE_IN_PUBLICATION
+from pulpwood.content.lookup import FILE_IN_PUBLICATION, path_under
 from pulpwood.content.targets import ServeTarget
+from pulpwood.models import Distribution
 
 
 # What a reader's `find` answers for a path below a distribution it does not know yet.
@@ -66,3 +68,10 @@ class FileQueries:
             return BoundQuery(self.in_publication, {"path": ""}, publication_id=target.publication_id)
         return BoundQuery(self.in_version, {"path": ""}, repository_id=target.repository_id,
                           number=target.version_number)
+
+
+def nested_distribution(base: str, dialect: Dialect) -> CompiledQuery:
+    """A base path below `base`, if there is one: `base` is a *leaf* distribution when not,
+    and every path below it is its own (rare work: only when a reader learns a distribution)."""
+    return compile_query(select(Distribution.base_path).where(path_under(Distribution.base_path, base)).limit(1),
+                         dialect)

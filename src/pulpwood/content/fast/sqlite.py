@@ -22,16 +22,14 @@ import logging
 import mmap
 import sqlite3
 
-from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile
+from pulpwood.content.fast.queries import UNKNOWN, BoundQuery, FileQueries, StoredFile, nested_distribution
 from pulpwood.content.fast.statements import compile_query
 from pulpwood.content.fast.target_files import GENERATION, LoadStatements, TargetFiles, publication_key, version_key
-from pulpwood.content.lookup import FILE_IN_VERSION, path_under
+from pulpwood.content.lookup import FILE_IN_VERSION
 from pulpwood.content.paths import candidate_base_paths
 from pulpwood.content.targets import ServeTarget, find_distribution, path_independent, resolver_for
-from pulpwood.models import Distribution
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +137,8 @@ class SqliteReads:
             target = None
             if path_independent(resolver):
                 target = await resolver(session, distribution, text[len(base) + 1:])
-        nested = self._connection.execute(*_nested_query(base)).fetchone()
+        nested_query = nested_distribution(base, self._dialect)
+        nested = self._connection.execute(nested_query.sql, nested_query.parameters()).fetchone()
         leaf = GENERAL
         if not nested and target is not None:
             leaf = self._queries.bind(target), self._key_of(target)
@@ -207,9 +206,3 @@ class CommitWatch:
             return self._map[:self._HEADERS]
         return self._connection.execute("PRAGMA data_version").fetchone()[0]
 
-
-def _nested_query(base: str):
-    """Any base path below `base` (rare work: only when a distribution is learned)."""
-    statement = select(Distribution.base_path).where(path_under(Distribution.base_path, base)).limit(1)
-    query = compile_query(statement, sqlite.dialect())
-    return query.sql, query.parameters()
