@@ -164,6 +164,9 @@ class PostgresReads:
         import asyncpg
 
         args, kwargs = self._settings("pulpwood content lease")
+        # A renewal need not wait for the WAL to reach the disk: it is seen at once, and a
+        # lease means nothing after a crash anyway.
+        kwargs["server_settings"]["synchronous_commit"] = "off"
         return await asyncpg.connect(*args, **kwargs)
 
     async def _acquire(self):
