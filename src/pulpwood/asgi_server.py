@@ -5,7 +5,7 @@ transport write each, and uvloop sends every write at once. A small file therefo
 two TCP segments: two send calls here, and two wake-ups of the client, which for `ostree
 pull` (tens of thousands of small files) cost more than serving the file. `CoalescingTransport`
 gathers what is written during one pass of the event loop and sends it with one `writelines`
-(one `writev`) at the end of that pass.
+(one `writev`) at the end of that pass. (An answer written here in one piece goes out at once.)
 
 Building the ASGI request of a GET (its scope, a request/response cycle, a task, two sends
 that check every header) cost more than the content app's whole answer to it when the file
@@ -55,6 +55,13 @@ class CoalescingTransport:
     def writelines(self, lines) -> None:
         for data in lines:
             self.write(data)
+
+    def write_whole(self, data: bytes) -> None:
+        """Write a whole response: at once when nothing waits to go out before it."""
+        if self._pending:
+            self._pending.append(data)
+        elif not self._transport.is_closing():
+            self._transport.write(data)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -164,9 +171,8 @@ class HTTPProtocol(AutoHTTPProtocol):
             head += (name, b": ", value, b"\r\n")
         if not keep_alive:
             head.append(b"connection: close\r\n")
-        head.append(b"\r\n")
-        self.transport.write(b"".join(head))
-        self.transport.write(body)
+        head += (b"\r\n", body)
+        self.transport.write_whole(b"".join(head))
         if not keep_alive:
             self.transport.close()
         # Count it, then arm the keep-alive timeout or start the next pipelined request.
