@@ -23,7 +23,6 @@ import time
 from sqlalchemy import Text, func, select, text, update
 
 from pulpwood.models.serving import SERVE_CHANNEL, ContentLease, ServeEpoch
-from pulpwood.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,9 @@ log = logging.getLogger(__name__)
 _GIVE_UP_AFTER = 10.0
 
 
-async def announce(runtime: Runtime) -> None:
-    """After a commit: make sure no content app answers from what it knew before it."""
+async def announce(runtime) -> None:
+    """After a commit: make sure no content app answers from what it knew before it.
+    (`runtime`: the process's Runtime; not imported, it sits above this layer.)"""
     if runtime.settings.is_sqlite:
         return
     async with runtime.write_session() as session:
