@@ -5,8 +5,8 @@ from pulpwood.models.content import Content, ContentArtifact, RemoteArtifact
 from pulpwood.models.distribution import ContentGuard, Distribution
 from pulpwood.models.publication import Publication, PublishedArtifact
 from pulpwood.models.remote import Remote
-from pulpwood.models.serving import ContentLease, ServeEpoch
 from pulpwood.models.repository import Repository, RepositoryContent, RepositoryVersion
+from pulpwood.models.serving import ContentLease, ServeEpoch
 from pulpwood.models.task import Task, TaskGroup
 from pulpwood.models.upload import Upload, UploadChunk
 from pulpwood.models.user import User
