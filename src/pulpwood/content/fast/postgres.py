@@ -384,9 +384,10 @@ class PostgresReads:
                                      check=BoundQuery(self._check_version, {"base_paths": []},
                                                       repository_id=repository_id),
                                      generation=generation)
-        nested = nested_distribution(base, self._dialect)
-        if not await connection.fetchval(nested.sql, *nested.parameters()):
-            remembered = replace(remembered, leaf=True)
+        if target is not None:  # a general-path entry is never answered from memory
+            nested = nested_distribution(base, self._dialect)
+            if not await connection.fetchval(nested.sql, *nested.parameters()):
+                remembered = replace(remembered, leaf=True)
         if self.lease.changes != changes:
             return base, remembered  # good for this request (asked after it came), not for later ones
         if len(self._memo) >= _MEMO_SIZE:
