@@ -16,6 +16,10 @@ database round trip or a disk read first, it gets a promise of the answer instea
 (and starts the ASGI app when the answer is None).
 Every other request (and every request while an earlier one on the connection is still being
 answered, which keeps the answers in order) goes the ASGI way.
+
+A connection reaches this protocol only once the front protocol (front_protocol.py), which
+reads the plain GETs of a pull without uvicorn's machinery, has met a request it does not
+answer itself; from then on this protocol answers as above.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import functools
 import logging
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from pulpwood.front_protocol import FrontProtocol, render_200
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +169,7 @@ class HTTPProtocol(AutoHTTPProtocol):
 
     def _write_answer(self, answer, keep_alive: bool) -> None:
         """Write a 200 answer, then do what uvicorn does after each response."""
-        headers, body = answer
-        # Header values are the app's own or copied from request headers, which the parser
-        # already refused to contain line breaks.
-        head = [b"HTTP/1.1 200 OK\r\n"]
-        for name, value in (*self.server_state.default_headers, *headers):
-            head += (name, b": ", value, b"\r\n")
-        if not keep_alive:
-            head.append(b"connection: close\r\n")
-        head += (b"\r\n", body)
-        self.transport.write_whole(b"".join(head))
+        self.transport.write_whole(render_200(answer, self.server_state.default_headers, keep_alive))
         if not keep_alive:
             self.transport.close()
         # Count it, then arm the keep-alive timeout or start the next pipelined request.
@@ -215,5 +212,9 @@ def run(app, host: str, port: int, log_level: str) -> None:
     answer_now = getattr(app, "answer_now", None)
     if answer_now is not None and _is_httptools(HTTPProtocol):  # its parser callbacks are what is overridden
         protocol = type("AnsweringHTTPProtocol", (HTTPProtocol,), {"answer_now": staticmethod(answer_now)})
+        # Connections start with the front protocol and move to that one at the first request
+        # it does not answer itself (front_protocol.py).
+        protocol = type("AnsweringFrontProtocol", (FrontProtocol,),
+                        {"answer_now": staticmethod(answer_now), "inner": protocol})
     uvicorn.run(app, host=host, port=port, http=protocol, log_level=log_level, access_log=False,
                 lifespan="on")

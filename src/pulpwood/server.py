@@ -57,7 +57,8 @@ class ServerApp(FastAPI):
         await super().__call__(scope, receive, send)
 
     def answer_now(self, method: bytes, raw: bytes, headers):
-        """`(headers, body)` of a 200 answer the content app can give at once, or a promise
+        """`(head, body)` of a 200 answer the content app can give at once (`head`: its header
+        lines, `name: value\r\n` each), or a promise
         of it (content/fast/later.py); None: the request goes the ASGI way (asgi_server.py asks this first)."""
         content = self.content_doors.find_raw(raw)
         answer_now = getattr(content, "answer_now", None)

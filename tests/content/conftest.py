@@ -11,6 +11,7 @@ import asyncio
 import http.client
 import http.server
 import os
+import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +34,22 @@ def raw_get(server, path: str, method: str = "GET", headers: dict | None = None)
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
+
+
+def read_response(sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes, bytes]:
+    """(head, body, rest of the buffer) of the next response (it has a Content-Length)."""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed early"
+        buffer += chunk
+    head, buffer = buffer.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(buffer) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed early"
+        buffer += chunk
+    return head, buffer[:length], buffer[length:]
 
 
 @dataclass

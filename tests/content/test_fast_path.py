@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.content.conftest import raw_get, run_db
+from tests.content.conftest import raw_get, read_response, run_db
 
 PREFIX = "/pulp/content/"
 BIG = bytes(range(256)) * 1100  # 281600 bytes: more than the fast path reads in one go
@@ -227,22 +227,6 @@ def test_h2c_upgrade_offer_is_answered_over_http1_without_a_warning(fast, conten
     assert "Unsupported upgrade request" not in content_server.log()
 
 
-def _read_response(sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes, bytes]:
-    """(head, body, rest of the buffer) of the next response (it has a Content-Length)."""
-    while b"\r\n\r\n" not in buffer:
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed early"
-        buffer += chunk
-    head, buffer = buffer.split(b"\r\n\r\n", 1)
-    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
-    while len(buffer) < length:
-        chunk = sock.recv(65536)
-        assert chunk, "connection closed early"
-        buffer += chunk
-    return head, buffer[:length], buffer[length:]
-
-
 def test_pipelined_requests_are_answered_in_order(fast, content_server):
     host, port = content_server.base_url.removeprefix("http://").split(":")
     paths = ["objects/ab/cdef.filez", "config", "nothing-here", "big.iso", "config"]
@@ -251,7 +235,7 @@ def test_pipelined_requests_are_answered_in_order(fast, content_server):
         sock.sendall(requests)
         buffer = b""
         for path in paths:
-            head, body, buffer = _read_response(sock, buffer)
+            head, body, buffer = read_response(sock, buffer)
             expected = FILES.get(path)
             assert head.startswith(b"HTTP/1.1 200" if expected is not None else b"HTTP/1.1 404"), (path, head)
             assert body == (expected if expected is not None else b"404: Not Found"), path
@@ -263,7 +247,7 @@ def test_connection_close_gets_the_whole_answer_then_the_close(fast, content_ser
     host, port = content_server.base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall(f"GET {PREFIX}fast/main/{path} {ending}\r\nHost: x\r\n\r\n".encode())
-        head, body, rest = _read_response(sock, b"")
+        head, body, rest = read_response(sock, b"")
         assert head.startswith(b"HTTP/1.1 200") and body == FILES[path] and rest == b""
         assert b"connection: close" in head.lower().split(b"\r\n")
         assert sock.recv(1) == b""
@@ -275,9 +259,9 @@ def test_request_body_of_a_get_does_not_end_up_in_the_next_request(fast, content
     second = f"GET {PREFIX}fast/main/objects/ab/cdef.filez HTTP/1.1\r\nHost: x\r\n\r\n"
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall((first + second).encode())
-        head, body, buffer = _read_response(sock, b"")
+        head, body, buffer = read_response(sock, b"")
         assert head.startswith(b"HTTP/1.1 200") and body == FILES["config"]
-        head, body, _ = _read_response(sock, buffer)
+        head, body, _ = read_response(sock, buffer)
         assert head.startswith(b"HTTP/1.1 200") and body == FILES["objects/ab/cdef.filez"]
 
 

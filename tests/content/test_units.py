@@ -167,3 +167,11 @@ def test_target_files_hold_at_most_limit_files_dropping_the_oldest_target():
     assert files.files("one") is None  # dropped to make room for "three"
     assert len(files.files("two")) == 2 and len(files.files("three")) == 2
     assert files.should_load("one")  # may be loaded again
+
+
+@pytest.mark.parametrize("sha256, modified", [("ab" * 32, b"Mon, 07 Dec 2026 02:00:00 GMT"), (None, None)])
+def test_answer_head_lines_are_the_fast_path_headers(sha256, modified):
+    from pulpwood.content.fast.response import file_head, file_headers
+
+    arguments = ("objects/ab/cd.filez", 1234, sha256, modified, new_correlation_id())
+    assert file_head(*arguments) == b"".join(b"%s: %s\r\n" % header for header in file_headers(*arguments))

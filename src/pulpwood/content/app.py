@@ -157,7 +157,7 @@ class ContentApp:
         self.fast = fast
 
     def answer_now(self, method: bytes, raw: bytes, headers):
-        """`(headers, body)` of the answer to a request the fast path can answer without
+        """`(head, body)` of the answer to a request the fast path can answer without
         waiting, or a promise of it (FastPath.answer_now); None: the request goes through
         `__call__`. `raw` is the raw path (no query), `headers` the request's (lower-case names)."""
         if self.fast is None or (method != b"GET" and method != b"HEAD") or not raw.startswith(self._prefix):

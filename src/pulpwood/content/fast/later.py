@@ -15,7 +15,7 @@ _NOT_YET = object()
 
 
 class LaterAnswer:
-    """`(headers, body)` of a 200 answer, or None (the ASGI app must answer), once it is set."""
+    """`(head, body)` of a 200 answer, or None (the ASGI app must answer), once it is set."""
 
     __slots__ = ("_answer", "_callback")
 
