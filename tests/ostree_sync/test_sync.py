@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.ostree_sync.support import REFS, ostree, pull_mirror
+from tests.content.conftest import run_db
+from tests.ostree_sync.support import REFS, build_upstream, ostree, pull_mirror
 
 STABLE, RAWHIDE = REFS
 
@@ -202,3 +203,47 @@ def test_upstream_static_deltas_are_synced_and_served(api, upstreams, tmp_path):
     ostree("remote", "add", f"--repo={target}", "--no-gpg-verify", "up", served)
     ostree("pull", f"--repo={target}", "up", RAWHIDE)
     ostree("fsck", f"--repo={target}")
+
+
+def _commit_object_links(server, checksums: list[str]) -> tuple[int, int]:
+    """(links of the commits with these checksums, links naming a commit or object that is gone)."""
+    from sqlalchemy import exists, func, select
+
+    from pulpwood_ostree.models import OstreeCommit, OstreeCommitObject, OstreeObject
+
+    link = OstreeCommitObject
+
+    async def count(runtime):
+        async with runtime.write_session() as session:
+            own = await session.scalar(select(func.count()).select_from(link).join(
+                OstreeCommit, OstreeCommit.pulp_id == link.commit_id).where(OstreeCommit.checksum.in_(checksums)))
+            dangling = await session.scalar(select(func.count()).select_from(link).where(
+                ~exists().where(OstreeCommit.pulp_id == link.commit_id)
+                | ~exists().where(OstreeObject.pulp_id == link.obj_id)))
+            return own, dangling
+
+    return run_db(server, count)
+
+
+def test_orphan_cleanup_of_a_deleted_repository_leaves_no_commit_links_and_it_syncs_again(api, upstreams, tmp_path):
+    upstream = build_upstream(upstreams.root / "orphans", commits_per_ref=2, salt="orphans")
+    checksums = [c for history in upstream.history.values() for c in history]
+    url = upstreams.url + "orphans/"
+    repository = api.repository()
+    assert api.sync(repository, api.remote(url, depth=-1))["state"] == "completed"
+    own, dangling = _commit_object_links(api.server, checksums)
+    assert own > 0 and dangling == 0
+
+    deleted = api.client.delete(repository["pulp_href"])
+    assert deleted.status_code == 202, deleted.text
+    assert api.server.wait_task(deleted.json()["task"])["state"] == "completed"
+    cleanup = api.post("orphans/cleanup/", orphan_protection_time=0)
+    assert api.server.wait_task(cleanup["task"])["state"] == "completed"
+    assert _commit_object_links(api.server, checksums) == (0, 0)
+
+    again = api.repository()
+    task = api.sync(again, api.remote(url, depth=-1))
+    assert task["state"] == "completed", task["error"]
+    served = api.distribute(again)
+    for ref in REFS:
+        assert pull_mirror(served, ref, tmp_path / "again", depth=-1) == upstream.history[ref]
