@@ -3,10 +3,10 @@
 Nearly every request of `ostree pull` is one: no Range, no validators, a leaf distribution
 serving a repository version or a publication, a file in storage. The fast path answers
 those with the driver's own calls (fast/sqlite.py, fast/postgres.py, on the statements of
-lookup.py and targets.py) and, for small files, a lean response (fast/response.py), in a
-fraction of the general path's time; bigger files are streamed by files.serve_path. What the
-fast path can answer without waiting at all (`answer_now`), the HTTP server writes out
-before it even builds an ASGI request (asgi_server.py).
+lookup.py and targets.py) and, for files up to WHOLE_READ, a lean response (fast/response.py),
+in a fraction of the general path's time; bigger files are streamed by files.serve_path. What
+the fast path can answer without waiting at all (`answer_now`), the HTTP server writes out
+before it even builds an ASGI request (front_protocol.py, asgi_server.py).
 Anything else — and anything the fast path is unsure about — goes to the general path
 (content/app.py), which answers exactly as it always did. (The content app enforces no
 content guards yet; when it does, guarded distributions must stay off this path.)
