@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 # Bytes a request may hold besides the CR LF that end its lines: visible ASCII, space, tab.
 _LINE_BYTES = bytes(range(0x20, 0x7F)) + b"\t"
 _HEADER_LINE = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[\t ]*([^\r\n]*)\r\n", re.MULTILINE)
-# Headers that change how the request is read or the connection is kept.
-_CONNECTION_HEADERS = re.compile(rb"^(?:connection|upgrade|content-length|transfer-encoding|expect):",
-                                 re.IGNORECASE | re.MULTILINE)
 _HAND_OVER = object()  # _keep_alive: the request is uvicorn's
 
 
@@ -76,11 +73,10 @@ def _rendered(answer: tuple, default_headers: list, keep_alive: bool) -> list[by
 
 
 def _simple_request(data: bytes):
-    """(method, target, headers with lower-case names, header block) when `data` is one
-    whole request of the one shape answered here: a GET or HEAD line and `token: value` lines
-    of visible ASCII, each ended by CR LF, then the blank line and nothing after it. None for
-    anything else (a partial or pipelined read, obs-fold, other bytes): uvicorn's protocol
-    reads those."""
+    """(method, target, headers with lower-case names) when `data` is one whole request of
+    the one shape answered here: a GET or HEAD line and `token: value` lines of visible
+    ASCII, each ended by CR LF, then the blank line and nothing after it. None for anything
+    else (a partial or pipelined read, obs-fold, other bytes): uvicorn's protocol reads those."""
     end = data.find(b"\r\n\r\n")
     # Every byte outside the line alphabet is a CR LF pair (a C-speed check of the whole read).
     if end != len(data) - 4 or data.translate(None, _LINE_BYTES) != b"\r\n" * data.count(b"\r\n"):
@@ -96,7 +92,7 @@ def _simple_request(data: bytes):
     lines = _HEADER_LINE.findall(block)
     if len(lines) != block.count(b"\r\n"):  # a line that is not `token: value`
         return None
-    return method, target, [(name.lower(), value.rstrip(b" \t")) for name, value in lines], block
+    return method, target, [(name.lower(), value.rstrip(b" \t")) for name, value in lines]
 
 
 def _keep_alive(headers: list[tuple[bytes, bytes]]):
@@ -161,8 +157,8 @@ class FrontProtocol(asyncio.Protocol):
         if request is None:
             self._hand_over(data)
             return
-        method, target, headers, block = request
-        keep_alive = _keep_alive(headers) if _CONNECTION_HEADERS.search(block) else True
+        method, target, headers = request
+        keep_alive = _keep_alive(headers)
         if keep_alive is _HAND_OVER:
             self._hand_over(data)
             return

@@ -2,7 +2,7 @@
 files.serve_path but built without its general machinery (ranges, validators, streaming).
 
 One `open`/`preadv` (plus an `fstat` for page-aligned sizes) instead of `stat` plus a
-buffered `open`, a header list built from bytes, and the Last-Modified text formatted once
+buffered `open`, the header lines formatted in one go, and the Last-Modified text formatted once
 per distinct database value (all files of a repository version share one). A file that is
 not in the page cache is read once the kernel has read it ahead (`read_when_cached`).
 """
@@ -139,21 +139,15 @@ def read_file(path: str, size: int) -> bytes | None:
 
 def file_headers(relative_path: str, size: int, sha256: str | None, last_modified: bytes | None,
                  correlation_id: bytes) -> list[tuple[bytes, bytes]]:
-    length = str(size).encode()
-    headers = [(b"content-type", content_type_for(relative_path).encode()), _ACCEPT_RANGES, _CACHE_CONTROL,
-               (b"x-pulp-artifact-size", length)]
-    if sha256:
-        headers.append((b"etag", b'"' + sha256.encode() + b'"'))
-    if last_modified is not None:
-        headers.append((b"last-modified", last_modified))
-    headers += ((b"content-length", length), (b"correlation-id", correlation_id), EXPOSE_CORRELATION_ID)
-    return headers
+    """`file_head` as (name, value) pairs, for an ASGI answer."""
+    lines = file_head(relative_path, size, sha256, last_modified, correlation_id).split(b"\r\n")[:-1]
+    return [tuple(line.split(b": ", 1)) for line in lines]
 
 
 def file_head(relative_path: str, size: int, sha256: str | None, last_modified: bytes | None,
               correlation_id: bytes) -> bytes:
-    """`file_headers` as the header lines of the answer (one formatting instead of a list
-    the HTTP server walks): what `answer_now` answers with (asgi_server.py)."""
+    """The header lines of the answer to a GET/HEAD of a stored file, the same as
+    files.serve_path sends: one formatting instead of a list the HTTP server walks."""
     return _HEAD % (content_type_for(relative_path).encode(), size,
                     b'etag: "%s"\r\n' % sha256.encode() if sha256 else b"",
                     b"last-modified: %s\r\n" % last_modified if last_modified is not None else b"",
