@@ -4,15 +4,21 @@
 Builds (once, cached under /tmp) an archive repository with the ostree CLI, serves it with
 nginx (or an aiohttp static server if nginx is missing) on 127.0.0.1, then measures in one run:
 
-  1. `ostree pull --mirror --depth=-1` of both refs from the static server;
-  2. a pulpwood sync (immediate, depth -1) of the same repository through a real
-     `pulpwood serve` and its REST API;
-  3. the worker processes' peak RSS (VmHWM);
-  4. a re-sync of the unchanged remote;
-  5. `ostree pull --mirror --depth=-1` from our distribution vs from the static server,
+  1. `--syncs` pairs, each in the other order than the one before: `ostree pull --mirror
+     --depth=-1` of both refs from the static server, and a pulpwood sync (immediate,
+     depth -1) of the same repository into a fresh `pulpwood serve` (own data directory and
+     database) through its REST API; the ratio is that of the medians;
+  2. the worker processes' peak RSS (VmHWM), the highest over the syncs;
+  3. a re-sync of the unchanged remote (last server);
+  4. `ostree pull --mirror --depth=-1` from our distribution vs from the static server,
      in pairs, `--pulls` pairs (median of each side), each pair in the other order than the
-     one before: on a small machine the client alone varies by a third from one identical
-     pull to the next.
+     one before.
+
+On a small machine one identical pull varies by a third from one run to the next, hence
+pairs and medians. Every pull and sync writes into a directory of its own, and nothing is
+deleted until the end: on ext4 without a journal, creating files within minutes of deleting
+tens of thousands costs several times the system time (the allocator skips recently deleted
+inodes), which would weigh on whichever run follows a deletion.
 
 Usage: python benchmarks/bench_ostree_sync.py [--files 30000] [--mb 320] [--db sqlite|postgresql]
 Targets: sync <= 1.0x ostree pull; re-sync <= 2 s; worker peak RSS <= 300 MB; pull from the
@@ -185,7 +191,9 @@ http {{
 
 
 def timed_pull(url: str, dest: Path) -> float:
-    shutil.rmtree(dest, ignore_errors=True)
+    """One pull into `dest`, a directory that must not exist yet (see the module docstring)."""
+    if dest.exists():
+        raise SystemExit(f"{dest} exists; each pull gets a directory of its own")
     ostree("init", f"--repo={dest}", "--mode=archive")
     ostree("remote", "add", f"--repo={dest}", "--no-gpg-verify", "up", url)
     start = time.monotonic()
@@ -277,6 +285,8 @@ class Pulpwood:
         return peaks
 
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=20)
@@ -293,7 +303,8 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=320)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--pulls", type=int, default=4, help="pulls from each server in step 5 (median)")
+    parser.add_argument("--syncs", type=int, default=3, help="sync / reference pull pairs in step 1 (median)")
+    parser.add_argument("--pulls", type=int, default=4, help="pulls from each server in step 4 (median)")
     parser.add_argument("--keep", action="store_true", help="keep the pulpwood data dir")
     args = parser.parse_args()
 
@@ -306,25 +317,35 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="pulpwood-bench-"))
     static = StaticServer(repo, workdir)
-    server = None
+    pulled: list[Path] = []
+
+    def pull(url: str, side: str) -> float:
+        pulled.append(workdir / f"pull-{len(pulled)}-{side}")
+        return timed_pull(url, pulled[-1])
+
+    servers: list[Pulpwood] = []
     try:
-        pull_static = timed_pull(static.url, workdir / "pull-static")
-        print(f"ostree pull --mirror --depth=-1 from {static.kind}: {pull_static:.2f} s")
-
-        server = Pulpwood(workdir, args.db)
-        repository = server.post("/pulp/api/v3/repositories/ostree/ostree/", name="bench")
-        remote_body = {"name": "bench", "url": static.url, "policy": "immediate", "depth": -1}
-        if args.concurrency:
-            remote_body["download_concurrency"] = args.concurrency
-        remote = server.post("/pulp/api/v3/remotes/ostree/ostree/", **remote_body)
-
-        done, sync_time = server.timed_task(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
-        print(f"pulpwood sync (immediate, depth -1): {sync_time:.2f} s "
-              f"(task {done['started_at']} -> {done['finished_at']}); created {done['created_resources']}")
-        for report in done["progress_reports"]:
-            print(f"    {report['code']}: {report['done']}/{report['total']}")
-        peaks = server.peak_rss_mb()
-        print(f"worker peak RSS (VmHWM): {max(peaks.values()) if peaks else float('nan'):.0f} MB {peaks}")
+        reference_times, sync_times, peaks = [], [], {}
+        for number in range(max(args.syncs, 1)):
+            for step in (("pull", "sync") if number % 2 == 0 else ("sync", "pull")):
+                if step == "pull":
+                    reference_times.append(pull(static.url, "reference"))
+                    continue
+                server, repository, remote, done, elapsed = sync_fresh(workdir / f"server-{number}", args, static)
+                servers.append(server)
+                sync_times.append(elapsed)
+                peaks.update(server.peak_rss_mb())
+                print(f"pulpwood sync (immediate, depth -1): {elapsed:.2f} s "
+                      f"(task {done['started_at']} -> {done['finished_at']}); created {done['created_resources']}")
+                for report in done["progress_reports"]:
+                    print(f"    {report['code']}: {report['done']}/{report['total']}")
+                if number < args.syncs - 1:
+                    server.stop()  # its files stay until the end: no deletion between runs
+            print(f"ostree pull --mirror --depth=-1 from {static.kind}: {reference_times[-1]:.2f} s "
+                  f"({'pull' if number % 2 == 0 else 'sync'} first)", flush=True)
+        sync_time, pull_static = statistics.median(sync_times), statistics.median(reference_times)
+        print(f"medians: sync {sync_time:.2f} s, ostree pull from {static.kind} {pull_static:.2f} s")
+        print(f"worker peak RSS (VmHWM): {max(peaks.values()) if peaks else float('nan'):.0f} MB")
 
         again, resync_time = server.timed_task(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
         print(f"re-sync of the unchanged remote: {resync_time:.2f} s; created {again['created_resources']}")
@@ -340,31 +361,45 @@ def main() -> None:
         for number in range(max(args.pulls, 1)):
             for side in (("ours", "static") if number % 2 == 0 else ("static", "ours")):
                 if side == "ours":
-                    ours_times.append(timed_pull(dist_url, workdir / "pull-ours"))
+                    ours_times.append(pull(dist_url, "ours"))
                     if number == 0:
-                        ostree("fsck", f"--repo={workdir / 'pull-ours'}")
+                        ostree("fsck", f"--repo={pulled[-1]}")
                 else:
-                    static_times.append(timed_pull(static.url, workdir / "pull-static"))
+                    static_times.append(pull(static.url, "static"))
             first = "ours first" if number % 2 == 0 else f"{static.kind} first"
             print(f"ostree pull --mirror --depth=-1 from our distribution: {ours_times[-1]:.2f} s, "
-                  f"from {static.kind}: {static_times[-1]:.2f} s ({first})")
+                  f"from {static.kind}: {static_times[-1]:.2f} s ({first})", flush=True)
         pull_ours, pull_static2 = statistics.median(ours_times), statistics.median(static_times)
         print(f"medians: ours {pull_ours:.2f} s, {static.kind} {pull_static2:.2f} s")
 
         print("\nresults")
-        print(f"  sync / ostree pull           = {sync_time / pull_static:.2f}x  (target <= 1.0)")
+        print(f"  sync / ostree pull           = {sync_time / pull_static:.2f}x  (target <= 1.0; medians of "
+              f"{len(sync_times)})")
         print(f"  re-sync                      = {resync_time:.2f} s  (target <= 2 s)")
         print(f"  worker peak RSS              = {max(peaks.values()) if peaks else 0:.0f} MB  (target <= 300 MB)")
         print(f"  pull ours / pull static      = {pull_ours / pull_static2:.2f}x  (target <= 1.2; medians of "
               f"{len(ours_times)})")
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
         static.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
+
+
+def sync_fresh(directory: Path, args, static: StaticServer):
+    """A new `pulpwood serve` (own data and database), a repository and remote, one timed sync."""
+    directory.mkdir()
+    server = Pulpwood(directory, args.db)
+    repository = server.post("/pulp/api/v3/repositories/ostree/ostree/", name="bench")
+    remote_body = {"name": "bench", "url": static.url, "policy": "immediate", "depth": -1}
+    if args.concurrency:
+        remote_body["download_concurrency"] = args.concurrency
+    remote = server.post("/pulp/api/v3/remotes/ostree/ostree/", **remote_body)
+    done, elapsed = server.timed_task(repository["pulp_href"] + "sync/", remote=remote["pulp_href"])
+    return server, repository, remote, done, elapsed
 
 
 if __name__ == "__main__":
