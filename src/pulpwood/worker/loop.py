@@ -16,9 +16,9 @@ from pulpwood.settings import Settings
 from pulpwood.tasking.runner import execute
 from pulpwood.tasking.scheduler import claim
 from pulpwood.worker.heartbeat import heartbeat, reap_missing, register_app, unregister_app
+from pulpwood.worker.wakeup import POLL, Wakeup
 
 log = logging.getLogger(__name__)
-IDLE_SLEEP = 0.2
 
 
 async def _claim(runtime: Runtime):
@@ -58,21 +58,23 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             pass
     app_id = await register_app(runtime, WORKER)
     keeper = asyncio.ensure_future(_housekeeping(runtime, stop))
+    wakeup = Wakeup(runtime.engine)
+    wakeup.start()
     try:
         while not stop.is_set():
+            wakeup.clear()
             try:
                 task_id = await _claim(runtime)
             except Exception:  # noqa: BLE001 - e.g. a lock timeout; try again shortly
                 log.exception("claim failed")
-                task_id = None
+                await asyncio.sleep(POLL)
+                continue
             if task_id is None:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=IDLE_SLEEP)
-                except TimeoutError:
-                    pass
+                await wakeup.wait(stop)
                 continue
             await execute(runtime, task_id)
     finally:
         keeper.cancel()
+        await wakeup.stop()
         await unregister_app(runtime, app_id)
         await runtime.close()
