@@ -66,6 +66,33 @@ def test_one_connection_serves_files_404s_and_the_api_in_turn(front, content_ser
                 assert b'"versions"' in body
 
 
+def test_a_connection_is_served_the_new_version_of_its_distribution(seed, content_server):
+    """A commit makes the content app forget what its distributions serve (SQLite: any commit;
+    PostgreSQL: a served table's). The next request on a connection is answered once the
+    distribution is learnt again, with the new version's file; so are the following ones."""
+    first = seed.repository({"config": b"[core]\nfirst=1\n"})
+    second = seed.repository({"config": b"[core]\nsecond=2\n"})
+    seed.distribution("front/moving", repository_id=first["repository_id"])
+    base = "/pulp/content/front/moving/"
+    with _connect(content_server) as sock:
+        buffer = b""
+
+        def get(path: str) -> tuple[bytes, bytes]:
+            nonlocal buffer
+            sock.sendall(_get(base + path, "Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c"))
+            head, body, buffer = read_response(sock, buffer)
+            return head, body
+
+        for _ in range(3):
+            head, body = get("config")
+            assert head.startswith(b"HTTP/1.1 200") and body == b"[core]\nfirst=1\n"
+        seed.add_version(first["repository_id"], add=second["content_ids"], remove=first["content_ids"])
+        for path, status, expected in [("config", 200, b"[core]\nsecond=2\n"), ("config", 200, b"[core]\nsecond=2\n"),
+                                       ("gone", 404, b"404: Not Found"), ("config", 200, b"[core]\nsecond=2\n")]:
+            head, body = get(path)
+            assert head.startswith(f"HTTP/1.1 {status}".encode()) and body == expected, (path, head, body)
+
+
 @pytest.mark.parametrize("header", ["Bad Header: 1", "Nul: a\x00b", "Content-Length: x"])
 def test_malformed_request_is_refused(front, content_server, header):
     with _connect(content_server) as sock:

@@ -44,7 +44,7 @@ class FastPath:
         self.reads = reads
         self._root = storage_root
         self._dates = HttpDates(reads.convert_date)
-        self._cold_reads: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()  # cold reads and lookups that learn first
 
     async def serve(self, scope, send, text: str) -> bool:
         """Answer a GET/HEAD of `text` (path below the prefix, no trailing slash) if it is a
@@ -81,8 +81,9 @@ class FastPath:
         """`(head, body)` of the 200 answer to a GET/HEAD of `text` when it needs no waiting
         on the event loop: the reader knows the file without a round trip and its bytes are in
         the page cache (or it is a HEAD). A LaterAnswer of the same (or None) when the reader
-        needs one round trip it can start right away (PostgreSQL) or the bytes are still on
-        disk (read_when_cached). None: `serve` must answer (it may find the same file again).
+        needs a round trip (PostgreSQL), has to learn the distribution first, or the bytes are
+        still on disk (read_when_cached). None: `serve` must answer (it may find the same file
+        again).
         The HTTP server calls this before it builds an ASGI request (asgi_server.py)."""
         correlation_id = _correlation_id(headers)
         if correlation_id is None:
@@ -106,8 +107,27 @@ class FastPath:
                 else:
                     later.set(answer)
 
-            return later if self.reads.look_up_soon(text, reply) else None
+            if not self.reads.look_up_soon(text, reply):
+                self._learn_then_look_up(text, reply)
+            return later
         return self._answer(found, head, correlation_id)
+
+    def _learn_then_look_up(self, text: str, reply) -> None:
+        """`look_up(text)` in a task, its outcome to `reply`. The reader has forgotten the
+        distribution (SQLite forgets on every commit, a heartbeat's too): the request gets a
+        promise rather than None, which would hand its connection to uvicorn's protocol for
+        good (front_protocol.py), and most connections of a long pull would end up there."""
+        task = asyncio.ensure_future(self.reads.look_up(text))
+
+        def done(task: asyncio.Task) -> None:
+            self._tasks.discard(task)
+            if task.cancelled():
+                reply(None, asyncio.CancelledError())
+            else:
+                reply(task.result() if task.exception() is None else None, task.exception())
+
+        self._tasks.add(task)
+        task.add_done_callback(done)
 
     def _answer(self, found, head: bool, correlation_id: bytes):
         """The answer (a LaterAnswer of it when the file is not in the page cache), or None."""
@@ -132,13 +152,13 @@ class FastPath:
             return self._head(found, found.size, correlation_id or new_correlation_id()), body
 
         def done(task: asyncio.Task) -> None:
-            self._cold_reads.discard(task)
+            self._tasks.discard(task)
             if not task.cancelled() and task.exception() is not None:
                 log.error("content app fast path failed on %s", path, exc_info=task.exception())
             later.set(None if task.cancelled() or task.exception() is not None else task.result())
 
         task = asyncio.ensure_future(answer())
-        self._cold_reads.add(task)
+        self._tasks.add(task)
         task.add_done_callback(done)
         return later
 

@@ -114,7 +114,8 @@ class SqliteReads:
         return None, "" if seen_general else None
 
     def look_up_soon(self, text: str, reply) -> bool:
-        """What `find` could not answer needs the general path's sessions: no quick answer."""
+        """What `find` could not answer needs the general path's sessions to learn the
+        distribution: no lookup to join (the fast path runs `look_up` in a task)."""
         return False
 
     async def look_up(self, text: str) -> StoredFile | None:
