@@ -7,9 +7,6 @@ import datetime as dt
 import time
 import uuid
 
-import pytest
-
-from tests.conftest import TEST_DB
 from tests.core.conftest import sleep_task, wait_done, wait_state
 
 V3 = "/pulp/api/v3/"
@@ -167,11 +164,11 @@ def test_a_cancel_racing_the_claim_is_never_lost(api):
         assert (task["state"], task["started_at"]) == ("canceled", None)
 
 
-@pytest.mark.skipif(TEST_DB != "postgresql", reason="workers are woken by NOTIFY on PostgreSQL; they poll on SQLite")
 def test_idle_workers_start_a_dispatched_task_at_once(api):
-    # Idle workers on PostgreSQL ask for a task only every IDLE_POLL (5) seconds unless the
-    # database tells them one came: without the wakeup, two workers would start a task within
-    # half a second of its dispatch about once in five, and all four of these about once in 700.
+    # Idle workers ask for a task only every IDLE_POLL (5) seconds unless they learn that
+    # something was committed (PostgreSQL: NOTIFY; SQLite: the data version). Without that,
+    # two workers would start a task within half a second of its dispatch about once in
+    # five, and all four of these about once in 700.
     delays = []
     for pause in (0.7, 1.3, 0.9, 1.6):
         time.sleep(pause)  # the workers go idle again, each at its own point of its poll

@@ -2,13 +2,16 @@
 
 On PostgreSQL a trigger on core_task (migration 0005) NOTIFYs `pulp_worker_wakeup` when a
 task is dispatched and when one ends (its resources may free a waiting task). An idle worker
-LISTENs on a connection of its own: it asks for a task as soon as it is told, and otherwise
-only every IDLE_POLL seconds. Asking 5 times a second cost each idle worker about 1.5% of a
-core, and its database backend about as much, all day long.
+LISTENs on a connection of its own. On SQLite it reads `PRAGMA data_version` every POLL
+seconds on a connection of its own, which changes whenever another connection commits: a few
+microseconds, where asking for a task through the ORM costs milliseconds. Either way the
+worker asks for a task as soon as something may have changed, and otherwise only every
+IDLE_POLL seconds. Asking 5 times a second cost each idle worker about 1.5% of a core (and on
+PostgreSQL its backend about as much), all day long.
 
-Without that connection (SQLite, or PostgreSQL while it reconnects) a worker asks every POLL
-seconds as before. The caller clears the wakeup *before* it asks for a task, so a task
-dispatched between the question and the wait is not slept through.
+Without that connection (an in-memory database, or PostgreSQL while it reconnects) a worker
+asks every POLL seconds as before. The caller clears the wakeup *before* it asks for a task,
+so a task dispatched between the question and the wait is not slept through.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,12 @@ class Wakeup:
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
-        if self._engine.dialect.name == "postgresql" and self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+        if self._task is not None:
+            return
+        if self._engine.dialect.name == "postgresql":
+            self._task = asyncio.ensure_future(self._listen())
+        elif self._engine.dialect.name == "sqlite" and self._engine.url.database not in (None, "", ":memory:"):
+            self._task = asyncio.ensure_future(self._watch_commits(self._engine.url.database))
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -56,7 +64,7 @@ class Wakeup:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _run(self) -> None:
+    async def _listen(self) -> None:
         import asyncpg
 
         args, kwargs = self._engine.dialect.create_connect_args(self._engine.url)
@@ -88,3 +96,26 @@ class Wakeup:
 
     def _notified(self, _connection, _pid, _channel, _payload) -> None:
         self._event.set()
+
+    async def _watch_commits(self, database: str) -> None:
+        try:
+            connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA query_only=ON")
+        except sqlite3.Error as error:
+            log.warning("worker: cannot watch the database for commits (%r); polling", error)
+            return
+        try:
+            seen = None
+            self._listening = True
+            while True:
+                try:
+                    version = connection.execute("PRAGMA data_version").fetchone()[0]
+                except sqlite3.Error:  # busy, say: ask for a task anyway
+                    version = None
+                if version is None or version != seen:
+                    seen = version
+                    self._event.set()
+                await asyncio.sleep(POLL)
+        finally:
+            self._listening = False
+            connection.close()
