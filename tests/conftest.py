@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -109,7 +110,9 @@ class Server:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                # The whole session (serve and its workers): a worker must not outlive its test.
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=15)
 
 
 def start_server(tmp: Path, workers: int = 2, **settings: str) -> Server:
