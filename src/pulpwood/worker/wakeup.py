@@ -99,7 +99,8 @@ class Wakeup:
 
     async def _watch_commits(self, database: str) -> None:
         try:
-            connection = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            # No busy wait: this runs on the event loop, also while a task runs beside it.
+            connection = sqlite3.connect(database, timeout=0, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA query_only=ON")
         except sqlite3.Error as error:
             log.warning("worker: cannot watch the database for commits (%r); polling", error)
