@@ -147,10 +147,12 @@ def worker() -> None:
     """One task worker."""
     from pulpwood.server import load_task_functions
     from pulpwood.worker.allocator import bound_retained_memory
+    from pulpwood.worker.collector import tune_collector
     from pulpwood.worker.loop import run_worker
 
     bound_retained_memory()
     load_task_functions()
+    tune_collector()
     asyncio.run(run_worker(_settings()))
 
 
