@@ -7,6 +7,7 @@ theirs instead of failing.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Iterable
 
@@ -125,7 +126,7 @@ async def link_commit_objects(session, pairs: set[tuple[uuid.UUID, uuid.UUID]]) 
     for commit_id, obj_ids in by_commit.items():
         existing = set(await session.scalars(select(OstreeCommitObject.obj_id)
                                              .where(OstreeCommitObject.commit_id == commit_id)))
-        new = sorted(obj_ids - existing)
+        new = sorted(obj_ids - existing, key=operator.attrgetter("int"))
         for batch in _batches(new):
             await session.execute(OstreeCommitObject.__table__.insert(), [
                 {"commit_id": commit_id, "obj_id": obj_id} for obj_id in batch])

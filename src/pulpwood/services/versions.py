@@ -8,6 +8,7 @@ changes nothing creates none.
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -22,6 +23,9 @@ from pulpwood.queries.bulk import bulk_insert
 from pulpwood.queries.versions import content_ids_in, count_by_type, latest_version, present_in
 
 BATCH = 500
+# Sorts ids as both databases do, comparing ints in C: sorted() of tens of thousands of UUIDs
+# calls the Python-level UUID.__lt__ half a million times.
+_by_int = operator.attrgetter("int")
 # Hook a plugin may give to refuse a version (e.g. two files at one relative path).
 VersionValidator = Callable[[AsyncSession, Repository, set[uuid.UUID]], Awaitable[None]]
 
@@ -99,7 +103,7 @@ async def commit_version(
     version = RepositoryVersion(repository_id=repository_id, number=number, complete=False, base_version_id=base_id)
     session.add(version)
     await session.flush()
-    for batch in chunks(sorted(removed)):
+    for batch in chunks(sorted(removed, key=_by_int)):
         await session.execute(
             update(RepositoryContent)
             .where(RepositoryContent.repository_id == repository_id,
@@ -110,7 +114,7 @@ async def commit_version(
     # A sync adds tens of thousands of units at once: straight to the driver, in key order.
     await bulk_insert(session, RepositoryContent.__table__,
                       ("pulp_id", "repository_id", "content_id", "version_added", "version_removed"),
-                      [(uuid7(), repository_id, content_id, number, None) for content_id in sorted(added)])
+                      [(uuid7(), repository_id, content_id, number, None) for content_id in sorted(added, key=_by_int)])
     version.content_counts = await summarize(session, repository_id, number)
     version.complete = True
     repository.next_version = number + 1
