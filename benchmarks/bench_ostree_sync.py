@@ -15,7 +15,8 @@ nginx (or an aiohttp static server if nginx is missing) on 127.0.0.1, then measu
      one before.
 
 On a small machine one identical pull varies by a third from one run to the next, hence
-pairs and medians. Every pull and sync writes into a directory of its own, and nothing is
+pairs and medians. Before each timed step the machine settles (`settle`): dirty pages written
+back, no autovacuum running. Every pull and sync writes into a directory of its own, and nothing is
 deleted until the end: on ext4 without a journal, creating files within minutes of deleting
 tens of thousands costs several times the system time (the allocator skips recently deleted
 inodes), which would weigh on whichever run follows a deletion.
@@ -190,6 +191,22 @@ http {{
         self.process.wait(timeout=10)
 
 
+def settle(timeout: float = 60.0) -> float:
+    """Let what the previous step left behind finish before the next one is timed, whichever
+    side it is: its dirty pages written back, and PostgreSQL's autovacuum of the rows a sync
+    inserted (it starts within a minute of a sync and takes a core for seconds). Seconds waited."""
+    start = time.monotonic()
+    os.sync()
+    while time.monotonic() - start < timeout:
+        busy = subprocess.run(["psql", "postgresql://postgres@127.0.0.1:5432/postgres", "-Atc",
+                               "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'"],
+                              capture_output=True, text=True).stdout.strip()
+        if busy in ("0", ""):
+            break
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
 def timed_pull(url: str, dest: Path) -> float:
     """One pull into `dest`, a directory that must not exist yet (see the module docstring)."""
     if dest.exists():
@@ -321,6 +338,7 @@ def main() -> None:
 
     def pull(url: str, side: str) -> float:
         pulled.append(workdir / f"pull-{len(pulled)}-{side}")
+        settle()
         return timed_pull(url, pulled[-1])
 
     servers: list[Pulpwood] = []
@@ -331,6 +349,7 @@ def main() -> None:
                 if step == "pull":
                     reference_times.append(pull(static.url, "reference"))
                     continue
+                settle()
                 server, repository, remote, done, elapsed = sync_fresh(workdir / f"server-{number}", args, static)
                 servers.append(server)
                 sync_times.append(elapsed)
