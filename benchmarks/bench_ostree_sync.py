@@ -321,7 +321,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--concurrency", type=int, default=None)
     parser.add_argument("--syncs", type=int, default=3, help="sync / reference pull pairs in step 1 (median)")
-    parser.add_argument("--pulls", type=int, default=4, help="pulls from each server in step 4 (median)")
+    parser.add_argument("--pulls", type=int, default=8, help="pulls from each server in step 4 (median)")
     parser.add_argument("--keep", action="store_true", help="keep the pulpwood data dir")
     args = parser.parse_args()
 
