@@ -19,7 +19,9 @@ pairs and medians. Before each timed step the machine settles (`settle`): dirty 
 back, no autovacuum running. Every pull and sync writes into a directory of its own, and nothing is
 deleted until the end: on ext4 without a journal, creating files within minutes of deleting
 tens of thousands costs several times the system time (the allocator skips recently deleted
-inodes), which would weigh on whichever run follows a deletion.
+inodes), which would weigh on whichever run follows a deletion. For the same reason, start
+a run five minutes or more after deleting a big tree (the previous run's work directory
+included): the first pairs otherwise measure the file system, on both sides.
 
 Usage: python benchmarks/bench_ostree_sync.py [--files 30000] [--mb 320] [--db sqlite|postgresql]
 Targets: sync <= 1.0x ostree pull; re-sync <= 2 s; worker peak RSS <= 300 MB; pull from the
